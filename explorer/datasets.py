@@ -1,0 +1,179 @@
+"""Load and clean the real datasets, shared by training and the app.
+
+Files are read from the folder named by ``GAN_EXPLORER_DATA``. A missing file is fetched
+from OpenML with scikit-learn when the machine is online; offline, the error names the
+variable and the file so the user knows exactly what to provide.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.io import arff
+from sklearn.model_selection import train_test_split
+
+DATA_ENV = "GAN_EXPLORER_DATA"
+SPLIT_SEED = 0
+HOLDOUT_FRACTION = 0.2
+MISSING = "?"  # Adult's own marker; kept as a category so synthetic data keeps it too
+
+ADULT_COLUMNS = [
+    "age", "workclass", "fnlwgt", "education", "education-num", "marital-status",
+    "occupation", "relationship", "race", "sex", "capital-gain", "capital-loss",
+    "hours-per-week", "native-country", "income",
+]
+OPENML_IDS = {"adult": 1590, "credit-g": 31, "diabetes": 37, "mnist": 554}
+TABLES = ("adult", "credit-g", "diabetes")
+
+
+class DataUnavailable(FileNotFoundError):
+    """A dataset file is missing and could not be downloaded."""
+
+
+@dataclass
+class Table:
+    """A real table split into train and holdout, with its column roles."""
+
+    name: str
+    train: pd.DataFrame
+    holdout: pd.DataFrame
+    target: str
+    numeric: list[str]
+    categorical: list[str]  # includes the target
+    categories: dict[str, list[str]]
+    split: str
+    minority: str = field(default="")
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.train.columns)
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get(DATA_ENV, "data")).expanduser()
+
+
+def _require(filename: str, dataset: str) -> Path:
+    path = data_dir() / filename
+    if path.is_file():
+        return path
+    try:
+        _download(dataset)
+    except Exception as exc:  # offline, blocked, or OpenML changed: all the same to the user
+        raise DataUnavailable(
+            f"{filename} not found in {data_dir().resolve()} (set {DATA_ENV} to the folder "
+            f"holding {filename}); downloading OpenML dataset {OPENML_IDS[dataset]} failed: {exc}"
+        ) from exc
+    if not path.is_file():
+        raise DataUnavailable(f"{filename} still missing in {data_dir()} after download")
+    return path
+
+
+def _download(dataset: str) -> None:
+    """Write the OpenML copy of ``dataset`` in the same file format the loaders read."""
+    from sklearn.datasets import fetch_openml
+
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    bunch = fetch_openml(data_id=OPENML_IDS[dataset], as_frame=True, parser="auto",
+                         data_home=str(folder / "openml"), n_retries=1, delay=0.1)
+    frame = bunch.frame
+    if dataset == "mnist":
+        x = frame.drop(columns=bunch.target_names).to_numpy(np.uint8).reshape(-1, 28, 28)
+        y = frame[bunch.target_names[0]].astype(int).to_numpy(np.uint8)
+        np.savez_compressed(folder / "mnist.npz", x_train=x[:60000], y_train=y[:60000],
+                            x_test=x[60000:], y_test=y[60000:])
+    elif dataset == "adult":  # OpenML 1590 is adult.data followed by adult.test
+        frame = frame.astype(object).where(frame.notna(), MISSING)
+        frame.iloc[:32561].to_csv(folder / "adult.data", header=False, index=False)
+        test = frame.iloc[32561:].copy()
+        test[test.columns[-1]] = test[test.columns[-1]].astype(str) + "."
+        (folder / "adult.test").write_text("|1x3 Cross validator\n" + test.to_csv(header=False, index=False))
+    else:
+        _write_arff(frame, folder / f"{dataset}.arff", dataset)
+
+
+def _write_arff(frame: pd.DataFrame, path: Path, relation: str) -> None:
+    """The minimal ARFF that ``scipy.io.arff`` reads back: nominal columns quoted."""
+    lines = [f"@relation {relation}"]
+    for col in frame.columns:
+        if isinstance(frame[col].dtype, pd.CategoricalDtype):
+            values = ", ".join(f"'{v}'" for v in frame[col].cat.categories)
+            lines.append(f"@attribute {col} {{{values}}}")
+        else:
+            lines.append(f"@attribute {col} real")
+    lines.append("@data")
+    for row in frame.itertuples(index=False):
+        lines.append(",".join(f"'{v}'" if isinstance(v, str) else repr(float(v)) for v in row))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _read_adult(filename: str) -> pd.DataFrame:
+    path = _require(filename, "adult")
+    df = pd.read_csv(path, header=None, names=ADULT_COLUMNS, skipinitialspace=True,
+                     skiprows=1 if filename.endswith(".test") else 0, dtype=str)
+    df["income"] = df["income"].str.rstrip(".")
+    return df
+
+
+def _read_arff(filename: str, dataset: str) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    data, meta = arff.loadarff(_require(filename, dataset))
+    df = pd.DataFrame(data)
+    categories = {}
+    for name in meta.names():
+        kind, values = meta[name]
+        if kind == "nominal":
+            df[name] = df[name].str.decode("utf-8")
+            categories[name] = list(values)
+    return df, categories
+
+
+def _finish(name, train, holdout, target, numeric, categories, split) -> Table:
+    for col in numeric:
+        train[col] = pd.to_numeric(train[col]).astype(float)
+        holdout[col] = pd.to_numeric(holdout[col]).astype(float)
+    counts = train[target].value_counts()
+    return Table(name=name, train=train.reset_index(drop=True), holdout=holdout.reset_index(drop=True),
+                 target=target, numeric=numeric, categorical=list(categories), categories=categories,
+                 split=split, minority=str(counts.idxmin()))
+
+
+def _split(df: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return train_test_split(df, test_size=HOLDOUT_FRACTION, stratify=df[target], random_state=SPLIT_SEED)
+
+
+def load_adult() -> Table:
+    train, holdout = _read_adult("adult.data"), _read_adult("adult.test")
+    numeric = ["age", "fnlwgt", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
+    categorical = [c for c in ADULT_COLUMNS if c not in numeric]
+    categories = {c: sorted(set(train[c]) | set(holdout[c])) for c in categorical}
+    return _finish("adult", train, holdout, "income", numeric, categories,
+                   "adult.data = train (32,561 rows), adult.test = holdout (16,281 rows)")
+
+
+def _load_arff_table(name: str, filename: str) -> Table:
+    df, categories = _read_arff(filename, name)
+    numeric = [c for c in df.columns if c not in categories]
+    train, holdout = _split(df, "class")
+    return _finish(name, train, holdout, "class", numeric, categories,
+                   f"stratified {1 - HOLDOUT_FRACTION:.0%}/{HOLDOUT_FRACTION:.0%} split of {filename}, "
+                   f"sklearn train_test_split random_state={SPLIT_SEED}")
+
+
+def load_table(name: str) -> Table:
+    """Return the named real table; raises ``KeyError`` listing the known names."""
+    loaders = {"adult": load_adult,
+               "credit-g": lambda: _load_arff_table("credit-g", "credit-g.arff"),
+               "diabetes": lambda: _load_arff_table("diabetes", "diabetes.arff")}
+    if name not in loaders:
+        raise KeyError(f"unknown dataset {name!r}; choose one of {', '.join(loaders)}")
+    return loaders[name]()
+
+
+def load_mnist() -> dict[str, np.ndarray]:
+    """MNIST as uint8 arrays: x_train (60000, 28, 28), y_train, x_test, y_test."""
+    with np.load(_require("mnist.npz", "mnist")) as npz:
+        return {k: npz[k] for k in ("x_train", "y_train", "x_test", "y_test")}

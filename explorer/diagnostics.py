@@ -1,0 +1,185 @@
+"""Fidelity, detection, utility and privacy metrics for synthetic tables.
+
+numpy / pandas / scikit-learn (and scipy's KS test) only, so the app and the training cards
+compute every number with the same code. Conventions: a "complement" is 1 − distance (1 is
+perfect); a detection AUC of 0.5 means a classifier cannot tell synthetic rows from real ones.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import ks_2samp
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.neighbors import NearestNeighbors
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
+
+
+def _categorical(df: pd.DataFrame, numeric: list[str]) -> list[str]:
+    return [c for c in df.columns if c not in numeric]
+
+
+def fidelity(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str]) -> pd.DataFrame:
+    """Per column: KS statistic (numeric) or total-variation distance (categorical), and 1 − it."""
+    rows = []
+    for col in real.columns:
+        if col in numeric:
+            stat, kind = ks_2samp(real[col].to_numpy(float), synth[col].to_numpy(float)).statistic, "KS"
+        else:
+            p = real[col].value_counts(normalize=True)
+            q = synth[col].value_counts(normalize=True)
+            stat, kind = 0.5 * p.sub(q, fill_value=0).abs().sum(), "TV"
+        rows.append({"column": col, "metric": kind, "distance": float(stat), "complement": 1 - float(stat)})
+    return pd.DataFrame(rows)
+
+
+def _balanced(real, synth, max_rows, seed):
+    n = min(len(real), len(synth), max_rows)
+    x = pd.concat([real.sample(n, random_state=seed), synth[real.columns].sample(n, random_state=seed)],
+                  ignore_index=True)
+    y = np.r_[np.zeros(n), np.ones(n)]
+    return x, y
+
+
+def _detector(kind: str, numeric: list[str], categorical: list[str], seed: int):
+    onehot = OneHotEncoder(handle_unknown="ignore", sparse_output=kind == "lr")
+    if kind == "rf":
+        prep = ColumnTransformer([("num", "passthrough", numeric), ("cat", onehot, categorical)])
+        return make_pipeline(prep, RandomForestClassifier(100, n_jobs=-1, random_state=seed))
+    prep = ColumnTransformer([("num", StandardScaler(), numeric), ("cat", onehot, categorical)])
+    return make_pipeline(prep, LogisticRegression(max_iter=2000))
+
+
+def detection(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str], kind: str = "rf",
+              folds: int = 5, max_rows: int = 10_000, seed: int = 0) -> dict:
+    """Cross-validated AUC of a classifier telling real (0) from synthetic (1) rows.
+
+    Balanced classes; returns the AUC, the ROC curve and, for the forest, which columns
+    give the synthetic rows away (impurity importances summed over each column's one-hots).
+    """
+    numeric = [c for c in numeric if c in real.columns]
+    categorical = _categorical(real, numeric)
+    x, y = _balanced(real, synth, max_rows, seed)
+    model = _detector(kind, numeric, categorical, seed)
+    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    p = cross_val_predict(model, x, y, cv=cv, method="predict_proba")[:, 1]
+    fpr, tpr, _ = roc_curve(y, p)
+    result = {"auc": float(roc_auc_score(y, p)), "roc": pd.DataFrame({"fpr": fpr, "tpr": tpr})}
+    if kind == "rf":
+        model.fit(x, y)
+        names = model[0].get_feature_names_out()
+        importance = pd.Series(model[-1].feature_importances_, index=names)
+        column = [n.split("__", 1)[1] for n in names]
+        column = [next(c for c in categorical if n.startswith(c + "_")) if n not in numeric else n for n in column]
+        result["importance"] = importance.groupby(column).sum().sort_values(ascending=False)
+    return result
+
+
+def detection_auc_rf(real, synth, numeric, **kw) -> float:
+    return detection(real, synth, numeric, "rf", **kw)["auc"]
+
+
+def detection_auc_lr(real, synth, numeric, **kw) -> float:
+    return detection(real, synth, numeric, "lr", **kw)["auc"]
+
+
+def utility_auc(train: pd.DataFrame, test: pd.DataFrame, target: str, numeric: list[str], seed: int = 0) -> float:
+    """AUC on ``test`` of R1's random forest (100 trees, sklearn defaults) trained on ``train``."""
+    features = [c for c in train.columns if c != target]
+    categorical = [c for c in features if c not in numeric]
+    prep = ColumnTransformer([("num", "passthrough", [c for c in numeric if c in features]),
+                              ("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+                               categorical)])
+    model = make_pipeline(prep, RandomForestClassifier(100, n_jobs=-1, random_state=seed))
+    classes = sorted(test[target].unique())
+    if train[target].nunique() < 2:
+        return 0.5  # a one-class training set predicts nothing
+    model.fit(train[features], train[target])
+    positive = list(model.classes_).index(classes[-1]) if classes[-1] in model.classes_ else 0
+    return float(roc_auc_score(test[target] == classes[-1], model.predict_proba(test[features])[:, positive]))
+
+
+def efficacy(real_train, synth, holdout, target, numeric, seed: int = 0) -> dict:
+    """R1's efficacy ratio: AUC(train synthetic → test real) / AUC(train real → test real)."""
+    real_auc = utility_auc(real_train, holdout, target, numeric, seed)
+    synth_auc = utility_auc(synth[real_train.columns], holdout, target, numeric, seed)
+    return {"real_auc": real_auc, "synthetic_auc": synth_auc, "ratio": synth_auc / real_auc}
+
+
+def association(df: pd.DataFrame, numeric: list[str], bins: int = 10) -> pd.DataFrame:
+    """Pairwise association in [0, 1]: |Spearman| for two numerics, Cramér's V otherwise
+    (numerics cut into quantile bins), so mixed tables get one comparable matrix."""
+    coded = {}
+    for col in df.columns:
+        if col in numeric:
+            coded[col] = pd.qcut(df[col].rank(method="first"), bins, labels=False)
+        else:
+            coded[col] = df[col].astype("category").cat.codes
+    cols = list(df.columns)
+    out = pd.DataFrame(np.eye(len(cols)), index=cols, columns=cols)
+    for i, a in enumerate(cols):
+        for b in cols[i + 1:]:
+            if a in numeric and b in numeric:
+                v = abs(df[a].corr(df[b], method="spearman"))
+            else:
+                v = _cramers_v(coded[a], coded[b])
+            out.loc[a, b] = out.loc[b, a] = 0.0 if np.isnan(v) else v
+    return out
+
+
+def _cramers_v(a: pd.Series, b: pd.Series) -> float:
+    table = pd.crosstab(a, b).to_numpy(float)
+    if min(table.shape) < 2:
+        return 0.0
+    n = table.sum()
+    expected = table.sum(1, keepdims=True) @ table.sum(0, keepdims=True) / n
+    chi2 = ((table - expected) ** 2 / expected).sum()
+    return float(np.sqrt(chi2 / n / (min(table.shape) - 1)))
+
+
+def correlation_similarity(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str]) -> float:
+    """1 − mean absolute difference of the two association matrices (off-diagonal)."""
+    diff = (association(real, numeric) - association(synth[real.columns], numeric)).abs().to_numpy()
+    off = ~np.eye(len(diff), dtype=bool)
+    return float(1 - diff[off].mean())
+
+
+def _distance_space(train: pd.DataFrame, numeric: list[str]):
+    categorical = _categorical(train, numeric)
+    return ColumnTransformer([("num", MinMaxScaler(), numeric),
+                              ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical)]
+                             ).fit(train)
+
+
+def distance_to_closest(train, synth, holdout, numeric, max_rows: int = 5000, seed: int = 0) -> dict:
+    """Distance from each synthetic row (and, as the yardstick, each holdout row) to its nearest
+    training row, in min-max-scaled numerics + one-hots. Synthetic rows much closer than holdout
+    rows would mean the generator memorises."""
+    space = _distance_space(train, numeric)
+    nn = NearestNeighbors(n_neighbors=1).fit(space.transform(train))
+    n = min(max_rows, len(synth), len(holdout))
+    d_synth = nn.kneighbors(space.transform(synth[train.columns].sample(n, random_state=seed)))[0][:, 0]
+    d_hold = nn.kneighbors(space.transform(holdout.sample(n, random_state=seed)))[0][:, 0]
+    return {"synthetic": d_synth, "holdout": d_hold,
+            "median_synthetic": float(np.median(d_synth)), "median_holdout": float(np.median(d_hold)),
+            "ratio": float(np.median(d_synth) / max(np.median(d_hold), 1e-12))}
+
+
+def exact_copy_rate(train: pd.DataFrame, rows: pd.DataFrame) -> float:
+    """Share of ``rows`` identical to some training row in every column."""
+    keys = pd.util.hash_pandas_object(train.astype(str), index=False)
+    probe = pd.util.hash_pandas_object(rows[train.columns].astype(str), index=False)
+    return float(probe.isin(set(keys)).mean())
+
+
+def fooled_rate(real_scores: np.ndarray, fake_scores: np.ndarray) -> float:
+    """Share of fakes the model's own discriminator rates at least as real as the median real row.
+
+    A calibrated threshold for BCE discriminators and WGAN critics alike: 0.5 means the
+    discriminator cannot rank fakes below real rows; 0 means it always can.
+    """
+    return float((np.asarray(fake_scores) >= np.median(real_scores)).mean())

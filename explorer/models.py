@@ -1,0 +1,226 @@
+"""Exported generators: find them, verify them against their cards, and sample from them.
+
+Only onnxruntime here (never torch), so the app and the demo container stay light. A model
+whose files do not match the sha256 in its card is refused with the reason, and the others
+keep working.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pandas as pd
+
+from explorer.frames import outputs_to_frame
+
+MODELS_ENV = "GAN_EXPLORER_MODELS"
+DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "exported"
+BATCH = 16_384  # rows per onnxruntime call: large enough to amortise, small enough for the cache
+MAX_ROWS = 10_000_000
+
+
+class ModelError(RuntimeError):
+    """A model cannot be used: unknown id, missing/corrupt file, or a hash that differs from its card."""
+
+
+def models_root() -> Path:
+    return Path(os.environ.get(MODELS_ENV, DEFAULT_ROOT))
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_card(folder: Path) -> dict:
+    """The card of ``folder`` after checking every listed file's sha256."""
+    card_path = folder / "card.json"
+    try:
+        card = json.loads(card_path.read_text())
+    except FileNotFoundError:
+        raise ModelError(f"{folder.name}: no card.json") from None
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{folder.name}: card.json is not valid JSON ({exc})") from None
+    for name, entry in card.get("files", {}).items():
+        path = folder / entry["path"]
+        if path.resolve().parent != folder.resolve():
+            raise ModelError(f"{folder.name}: file {entry['path']!r} lies outside the model folder")
+        if not path.is_file():
+            raise ModelError(f"{folder.name}: {entry['path']} is missing")
+        if sha256(path) != entry["sha256"]:
+            raise ModelError(f"{folder.name}: {entry['path']} does not match the sha256 in its card "
+                             "(file changed or corrupt); re-export it with the command in the card")
+    return card
+
+
+def discover(root: Path | None = None) -> tuple[dict[str, dict], dict[str, str]]:
+    """All model folders under root: ({id: card} that verify, {id: reason} that do not)."""
+    root = root or models_root()
+    good, bad = {}, {}
+    for folder in sorted(p for p in root.glob("*") if p.is_dir() and not p.name.startswith(".")):
+        try:
+            good[folder.name] = read_card(folder)
+        except ModelError as exc:
+            bad[folder.name] = str(exc)
+    return good, bad
+
+
+def providers() -> list[str]:
+    """CUDA only when a GPU device exists: onnxruntime-gpu lists CUDA even on CPU-only hosts."""
+    available = ort.get_available_providers()
+    gpu = "CUDAExecutionProvider" in available and Path("/dev/nvidiactl").exists()
+    return (["CUDAExecutionProvider"] if gpu else []) + ["CPUExecutionProvider"]
+
+
+def _session(path: Path) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(path), options, providers=providers())
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+        raise ModelError(f"{path.parent.name}: {path.name} cannot be loaded by onnxruntime ({exc})") from None
+
+
+def label_counts(n: int, weights: dict[str, float], classes: list[str]) -> dict[str, int]:
+    """Exact row counts per class for a mix (largest remainder), never rejection sampling."""
+    unknown = set(weights) - set(classes)
+    if unknown:
+        raise ValueError(f"unknown class {sorted(unknown)}; classes are {classes}")
+    w = np.array([float(weights.get(c, 0.0)) for c in classes])
+    if not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"class weights must be finite, ≥ 0 and not all 0, got {weights}")
+    share = n * w / w.sum()
+    counts = np.floor(share).astype(int)
+    counts[np.argsort(-(share - counts))[: n - counts.sum()]] += 1
+    return dict(zip(classes, counts.tolist()))
+
+
+@dataclass
+class Model:
+    """One verified exported model with its onnxruntime sessions."""
+
+    id: str
+    card: dict
+    folder: Path
+    sessions: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, model_id: str, root: Path | None = None) -> "Model":
+        root = root or models_root()
+        folder = root / model_id
+        if model_id.startswith(".") or not folder.is_dir():
+            known = ", ".join(discover(root)[0]) or "none"
+            raise ModelError(f"unknown model {model_id!r}; available: {known}")
+        return cls.from_folder(folder)
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> "Model":
+        card = read_card(folder)
+        sessions = {name: _session(folder / entry["path"]) for name, entry in card["files"].items()
+                    if entry["path"].endswith(".onnx")}
+        return cls(card.get("id", folder.name), card, folder, sessions)
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.card["latent_dim"])
+
+    @property
+    def condition(self) -> dict | None:
+        return self.card.get("condition")
+
+    @property
+    def classes(self) -> list[str]:
+        return list((self.condition or {}).get("classes", []))
+
+    @property
+    def provider(self) -> str:
+        return self.sessions["generator"].get_providers()[0]
+
+    def noise(self, n: int, seed: int) -> np.ndarray:
+        return np.random.default_rng(seed).standard_normal((n, self.latent_dim), dtype=np.float32)
+
+    def labels(self, n: int, seed: int, mix: dict[str, float] | str | None = None) -> np.ndarray:
+        """Class names for n rows: one class, an exact mix, or (None) the training mix."""
+        if isinstance(mix, str):
+            mix = {mix: 1.0}
+        counts = label_counts(n, mix or self.condition["train_share"], self.classes)
+        labels = np.repeat(np.array(self.classes, dtype=object), list(counts.values()))
+        return np.random.default_rng([seed, 1]).permutation(labels)
+
+    def one_hot(self, labels: np.ndarray) -> np.ndarray:
+        codes = pd.Categorical(labels, categories=self.classes).codes
+        if (codes < 0).any():
+            raise ValueError(f"unknown class in {set(np.asarray(labels)[codes < 0])}; classes are {self.classes}")
+        return np.eye(len(self.classes), dtype=np.float32)[codes]
+
+    def generate(self, z: np.ndarray, labels: np.ndarray | None = None) -> pd.DataFrame:
+        """Decoded rows for given latents (and class names for a label-conditional model)."""
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"z must have shape [n, {self.latent_dim}], got {list(z.shape)}")
+        conditional = bool(self.classes)
+        if conditional and (labels is None or len(labels) != len(z)):
+            raise ValueError(f"{self.id} is conditional on {self.condition['name']}: give one label per row")
+        onehot = self.one_hot(labels) if conditional else None
+        session, parts = self.sessions["generator"], []
+        for start in range(0, len(z), BATCH):
+            feed = {"z": z[start:start + BATCH]}
+            if conditional:
+                feed["label"] = onehot[start:start + BATCH]
+            parts.append(session.run(None, feed))
+        numeric = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, 0), np.float32)
+        categorical = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0, 0), np.int64)
+        frame = outputs_to_frame(self.card["columns"], numeric, categorical)
+        if conditional:
+            frame[self.condition["name"]] = np.asarray(labels, dtype=object)
+        return frame[[c for c in self.card["table_columns"]]]
+
+    def sample(self, n: int, seed: int = 0, mix: dict[str, float] | str | None = None) -> pd.DataFrame:
+        """n rows, reproducible from the seed (and the class mix for conditional models)."""
+        n = check_n(n)
+        labels = self.labels(n, seed, mix) if self.classes else None
+        return self.generate(self.noise(n, seed), labels)
+
+    def discriminate(self, frame: pd.DataFrame) -> np.ndarray:
+        """The model's own discriminator logit for each decoded row (higher = judged more real)."""
+        if "discriminator" not in self.sessions:
+            raise ModelError(f"{self.id} ships no discriminator")
+        feed = encode_frame(self.card, frame)
+        if self.classes:
+            feed["label"] = self.one_hot(frame[self.condition["name"]].to_numpy())
+        return self.sessions["discriminator"].run(None, feed)[0][:, 0]
+
+
+def check_n(n, limit: int = MAX_ROWS) -> int:
+    try:
+        value = float(n.strip()) if isinstance(n, str) else float(n)
+    except (TypeError, ValueError):
+        raise ValueError(f"number of rows must be a whole number, got {n!r}") from None
+    if isinstance(n, bool) or not np.isfinite(value) or value != int(value) or value < 1:
+        raise ValueError(f"number of rows must be a whole number ≥ 1, got {n!r}")
+    if value > limit:
+        raise ValueError(f"at most {limit:,} rows per request, got {int(value):,}")
+    return int(value)
+
+
+def encode_frame(card: dict, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A decoded table back into the contract's ``numeric`` / ``categorical`` arrays."""
+    numeric = [c for c in card["columns"] if c["type"] == "numeric"]
+    categorical = [c for c in card["columns"] if c["type"] == "categorical"]
+    num = frame[[c["name"] for c in numeric]].to_numpy(np.float32) if numeric else np.zeros((len(frame), 0), np.float32)
+    codes = []
+    for c in categorical:
+        code = pd.Categorical(frame[c["name"]], categories=c["categories"]).codes.astype(np.int64)
+        if (code < 0).any():
+            raise ValueError(f"column {c['name']!r} has values outside the card's categories")
+        codes.append(code)
+    cat = np.stack(codes, 1) if codes else np.zeros((len(frame), 0), np.int64)
+    return {"numeric": num, "categorical": cat}

@@ -1,0 +1,191 @@
+"""Export a trained TabularGAN per the contract in DESIGN.md, atomically.
+
+Everything is written to a hidden temporary folder beside the target, checked (onnx.checker,
+onnxruntime vs torch), measured from the ONNX graph itself, and only then swapped in, so a
+crash at any point leaves the previous model serving.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pandas as pd
+import torch
+from torch import nn
+
+from explorer.datasets import Table
+from explorer.models import Model, encode_frame, sha256
+from explorer.report import evaluate_tabular
+from training.gan import TabularGAN
+
+OPSET = 18
+
+
+class _Generator(nn.Module):
+    def __init__(self, gan: TabularGAN):
+        super().__init__()
+        self.G, self.decode = gan.G, gan.transformer_.decoder()
+
+    def forward(self, z):
+        return self.decode(self.G(z))
+
+
+class _CondGenerator(_Generator):
+    def forward(self, z, label):
+        return self.decode(self.G(z, label))
+
+
+class _Discriminator(nn.Module):
+    def __init__(self, gan: TabularGAN):
+        super().__init__()
+        self.D, self.encode = gan.D, gan.transformer_.encoder()
+
+    def forward(self, numeric, categorical):
+        return self.D(self.encode(numeric, categorical))
+
+
+class _CondDiscriminator(_Discriminator):
+    def forward(self, numeric, categorical, label):
+        return self.D(self.encode(numeric, categorical), label)
+
+
+def code_version() -> str:
+    """The git commit of the training code, marked dirty when it has uncommitted changes."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "training", "explorer"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + ("-dirty" if dirty else "")
+
+
+def _onnx_export(module: nn.Module, args: tuple, names: list[str], outputs: list[str], path: Path) -> None:
+    module.eval()
+    batch = torch.export.Dim("batch", min=1)
+    torch.onnx.export(module, args, str(path), input_names=names, output_names=outputs, dynamo=True,
+                      dynamic_shapes=tuple({0: batch} for _ in args), external_data=False,
+                      opset_version=OPSET, verbose=False)
+    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+
+
+def _compare(torch_out, ort_out, columns: list[dict], what: str) -> None:
+    """onnxruntime must reproduce torch: categories identical, numerics within one rounding unit."""
+    t_num, t_cat = (t.detach().numpy() for t in torch_out)
+    o_num, o_cat = ort_out
+    if t_cat.size and (t_cat == o_cat).mean() < 0.999:
+        raise AssertionError(f"{what}: onnxruntime categories differ from torch in {(t_cat != o_cat).mean():.2%} of cells")
+    numeric = [c for c in columns if c["type"] == "numeric"]
+    tol = np.array([10.0 ** -c["decimals"] + 1e-4 * (c["max"] - c["min"]) for c in numeric])
+    if t_num.size and (np.abs(t_num - o_num) <= tol).mean() < 0.999:
+        raise AssertionError(f"{what}: onnxruntime numerics differ from torch beyond rounding")
+
+
+def export(gan: TabularGAN, table: Table, model_id: str, root: Path, command: str,
+           title: str | None = None, evaluate: bool = True) -> Path:
+    """Write exported/<model_id>/ and return it; the old folder is replaced only on success."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    _recover(root, model_id)
+    tmp = root / f".tmp-{model_id}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    c, tf = gan.config, gan.transformer_
+    gan.G.eval(), gan.D.eval()
+    n = 64
+    z = torch.from_numpy(np.random.default_rng(0).standard_normal((n, c.latent_dim), dtype=np.float32))
+    label = torch.eye(len(gan.classes_))[torch.arange(n) % max(1, len(gan.classes_))] if c.conditional else None
+    g_args = (z, label) if c.conditional else (z,)
+    g_module = _CondGenerator(gan) if c.conditional else _Generator(gan)
+    g_names = ["z", "label"] if c.conditional else ["z"]
+    _onnx_export(g_module, g_args, g_names, ["numeric", "categorical"], tmp / "generator.onnx")
+    with torch.no_grad():
+        g_out = g_module(*g_args)
+    feeds = {name: a.numpy() for name, a in zip(g_names, g_args)}
+    _compare(g_out, ort.InferenceSession(str(tmp / "generator.onnx"), providers=["CPUExecutionProvider"])
+             .run(None, feeds), tf.columns, "generator")
+    files = {"generator": "generator.onnx"}
+    if c.pac == 1:
+        d_module = _CondDiscriminator(gan) if c.conditional else _Discriminator(gan)
+        d_args = tuple(torch.as_tensor(a) for a in g_out) + ((label,) if c.conditional else ())
+        d_names = ["numeric", "categorical"] + (["label"] if c.conditional else [])
+        _onnx_export(d_module, d_args, d_names, ["logit"], tmp / "discriminator.onnx")
+        with torch.no_grad():
+            expected = d_module(*d_args).numpy()
+        got = ort.InferenceSession(str(tmp / "discriminator.onnx"), providers=["CPUExecutionProvider"]).run(
+            None, {name: a.numpy() for name, a in zip(d_names, d_args)})[0]
+        if not np.allclose(expected, got, atol=1e-3, rtol=1e-3):
+            raise AssertionError("discriminator: onnxruntime differs from torch")
+        files["discriminator"] = "discriminator.onnx"
+    (tmp / "history.json").write_text(json.dumps(gan.history))
+    files["history"] = "history.json"
+    train_share = table.train[table.target].value_counts(normalize=True)
+    card = {
+        "id": model_id,
+        "title": title or f"{table.name} {'cGAN' if c.conditional else 'GAN'}",
+        "kind": "tabular",
+        "dataset": table.name,
+        "architecture": _architecture(gan),
+        "latent_dim": c.latent_dim,
+        "latent_distribution": "standard normal, drawn with numpy.random.default_rng(seed).standard_normal",
+        "condition": {"type": "label", "name": table.target, "classes": gan.classes_,
+                      "train_share": {k: float(train_share.get(k, 0)) for k in gan.classes_}} if c.conditional else None,
+        "target": table.target,
+        "minority_class": table.minority,
+        "columns": tf.columns,
+        "table_columns": list(table.train.columns),
+        "preprocessing": {"numeric": "empirical CDF (sklearn QuantileTransformer, 1000 quantiles) + logit; "
+                                     "ties jittered inside their CDF band; inverse in-graph",
+                          "categorical": "one-hot; straight-through hard one-hot in training, argmax in-graph",
+                          "impute": c.impute, "modes": getattr(tf, "modes_", {})},
+        "data": {"split": table.split, "train_rows": len(table.train), "holdout_rows": len(table.holdout)},
+        "files": {name: {"path": path, "sha256": sha256(tmp / path), "bytes": (tmp / path).stat().st_size}
+                  for name, path in files.items()},
+        "training": {"command": command, "seed": c.seed, "epochs_run": gan.epoch, "best_epoch": gan.best_epoch,
+                     "seconds": round(gan.seconds, 1), "code_version": code_version(),
+                     "torch": torch.__version__, "python": platform.python_version(),
+                     "config": dataclasses.asdict(c)},
+        "metrics": {},
+    }
+    (tmp / "card.json").write_text(json.dumps(card, indent=1))
+    if evaluate:
+        model = Model.from_folder(tmp)
+        card["metrics"] = evaluate_tabular(model, table, seed=0)
+        card["metrics"]["onnxruntime_provider"] = model.provider
+        (tmp / "card.json").write_text(json.dumps(card, indent=1))
+    _swap(tmp, root / model_id)
+    return root / model_id
+
+
+def _architecture(gan: TabularGAN) -> str:
+    c = gan.config
+    return (f"{'conditional ' if c.conditional else ''}MLP GAN, loss {c.loss}; G {c.latent_dim}"
+            f"{'+label' if c.conditional else ''} → {'-'.join(map(str, c.g_hidden))} → {gan.transformer_.dim}"
+            f"{' (BatchNorm)' if c.batchnorm else ''}; D {'-'.join(map(str, c.d_hidden))} → 1"
+            f"{f', PacGAN {c.pac}' if c.pac > 1 else ''}")
+
+
+def _swap(tmp: Path, final: Path) -> None:
+    """Two renames; a crash between them leaves ``.old-<id>`` which ``_recover`` restores."""
+    old = final.parent / f".old-{final.name}"
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(root: Path, model_id: str) -> None:
+    old, final = root / f".old-{model_id}", root / model_id
+    if old.exists() and not final.exists():
+        os.replace(old, final)

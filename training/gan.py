@@ -1,0 +1,279 @@
+"""TabularGAN: a scikit-learn-like estimator (fit / sample) around a plain training loop.
+
+One class covers R1's GAN and cGAN and R2's tricks: every trick is a config field, off by
+default unless the measurements in the README chose it. Checkpoints are written every epoch
+(atomic rename) so a killed run resumes losing at most one epoch.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from explorer.datasets import Table
+from explorer.diagnostics import detection_auc_lr, fidelity
+from explorer.frames import outputs_to_frame
+from training.nets import Discriminator, Generator, HardOneHot, xavier_init
+from training.transforms import TableTransformer, jittered_logits
+
+
+@dataclass
+class GANConfig:
+    conditional: bool = False
+    latent_dim: int = 16
+    g_hidden: tuple = (128, 128)
+    d_hidden: tuple = (256, 256)
+    loss: str = "wgan-gp"  # wgan-gp | bce | hinge
+    epochs: int = 300
+    batch_size: int = 500
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    optimizer: str = "adam"  # adam | rmsprop
+    n_critic: int = 1
+    gp_weight: float = 10.0
+    batchnorm: bool = True
+    g_slope: float = 0.0
+    d_slope: float = 0.2
+    dropout: float = 0.5
+    spectral_norm: bool = False
+    minibatch_discrimination: bool = False
+    pac: int = 1
+    xavier: bool = False
+    instance_noise: float = 0.0  # std of noise on D's inputs, decaying linearly to 0
+    grad_clip: float = 0.0  # max grad norm for D (0 = off)
+    label_smoothing: float = 0.0  # bce: real target 1 - s
+    label_flip: float = 0.0  # bce: probability a batch's real/fake targets are swapped
+    balanced: bool = False  # cGAN: draw training labels uniformly over classes
+    impute: str | None = None  # None keeps "?" as a category; "mode" = R1
+    eval_every: int = 10
+    patience: int = 0  # evaluations without improvement before stopping (0 = never)
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.loss not in ("wgan-gp", "bce", "hinge"):
+            raise ValueError(f"loss must be wgan-gp, bce or hinge, got {self.loss!r}")
+        if self.optimizer not in ("adam", "rmsprop"):
+            raise ValueError(f"optimizer must be adam or rmsprop, got {self.optimizer!r}")
+        self.g_hidden, self.d_hidden = tuple(self.g_hidden), tuple(self.d_hidden)
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint exists but cannot be used (corrupt, or made by another config)."""
+
+
+class TabularGAN:
+    def __init__(self, config: GANConfig):
+        self.config = config
+
+    # ----------------------------------------------------------------- setup
+    def _setup(self, table: Table) -> None:
+        c = self.config
+        torch.manual_seed(c.seed)
+        self.table_name, self.target = table.name, table.target
+        cats = [col for col in table.categorical if not (c.conditional and col == table.target)]
+        self.classes_ = list(table.categories[table.target]) if c.conditional else []
+        self.transformer_ = TableTransformer(impute=c.impute).fit(table.train, table.numeric, cats, table.categories)
+        tf = self.transformer_
+        cond_dim = len(self.classes_)
+        self.G = Generator(c.latent_dim, cond_dim, tf.dim, c.g_hidden, c.batchnorm, c.g_slope)
+        self.D = Discriminator(tf.dim, cond_dim, c.d_hidden, c.dropout, c.d_slope, c.spectral_norm,
+                               c.minibatch_discrimination, c.pac)
+        if c.xavier:
+            xavier_init(self.G), xavier_init(self.D)
+        self.activate = HardOneHot(len(tf.numeric_), tf.cat_sizes)
+        opt = (lambda p, lr: torch.optim.Adam(p, lr, betas=(0.5, 0.9))) if c.optimizer == "adam" \
+            else (lambda p, lr: torch.optim.RMSprop(p, lr))
+        self.opt_g, self.opt_d = opt(self.G.parameters(), c.lr_g), opt(self.D.parameters(), c.lr_d)
+        self.history = []
+        self.epoch, self.seconds = 0, 0.0
+        self.best_state, self.best_score, self.best_epoch, self.stale = None, -np.inf, 0, 0
+        self.data_rng = torch.Generator().manual_seed(c.seed)
+
+    def _tensors(self, table: Table):
+        tf = self.transformer_
+        low, high = (torch.from_numpy(a) for a in tf.cdf_bands(table.train))
+        onehot = torch.from_numpy(tf.one_hot(table.train))
+        labels = None
+        if self.config.conditional:
+            codes = pd.Categorical(table.train[table.target], categories=self.classes_).codes
+            labels = torch.eye(len(self.classes_))[torch.from_numpy(codes.astype(np.int64))]
+        return low, high, onehot, labels
+
+    # ------------------------------------------------------------- training
+    def fit(self, table: Table, checkpoint: str | Path | None = None, resume: bool = False,
+            progress: bool = True) -> "TabularGAN":
+        c = self.config
+        self._setup(table)
+        if resume and checkpoint and Path(checkpoint).exists():
+            self._load_checkpoint(Path(checkpoint))
+        low, high, onehot, labels = self._tensors(table)
+        n = len(low)
+        weights = None
+        if c.conditional and c.balanced:
+            counts = labels.sum(0)
+            weights = (labels / counts).sum(1)
+        steps = max(1, n // c.batch_size)
+        bar = tqdm(range(self.epoch, c.epochs), initial=self.epoch, total=c.epochs, disable=not progress,
+                   desc=f"{table.name} {'cGAN' if c.conditional else 'GAN'}", unit="epoch")
+        for epoch in bar:
+            start = time.perf_counter()
+            self.G.train(), self.D.train()
+            noise_std = c.instance_noise * (1 - epoch / c.epochs)
+            if weights is None:
+                order = torch.randperm(n, generator=self.data_rng)
+            else:
+                order = torch.multinomial(weights, steps * c.batch_size, True, generator=self.data_rng)
+            sums = np.zeros(3)
+            for step in range(steps):
+                idx = order[step * c.batch_size:(step + 1) * c.batch_size]
+                real = torch.cat([jittered_logits(low[idx], high[idx], self.data_rng), onehot[idx]], 1)
+                cond = labels[idx] if labels is not None else None
+                d_loss, d_acc = self._d_step(real, cond, noise_std)
+                g_loss = self._g_step(len(idx), cond) if step % c.n_critic == 0 else np.nan
+                sums += (d_loss, np.nan_to_num(g_loss), d_acc)
+            self.epoch = epoch + 1
+            self.seconds += time.perf_counter() - start
+            record = {"epoch": self.epoch, "loss_d": float(sums[0] / steps), "loss_g": float(sums[1] / steps),
+                      "d_accuracy": float(sums[2] / steps)}
+            if self.epoch % c.eval_every == 0 or self.epoch == c.epochs:
+                record.update(self._evaluate(table))
+            self.history.append(record)
+            bar.set_postfix({k: round(v, 3) for k, v in record.items() if k != "epoch"})
+            if checkpoint:
+                self._save_checkpoint(Path(checkpoint))
+            if c.patience and self.stale >= c.patience:
+                break
+        if self.best_state is not None:
+            self.G.load_state_dict(self.best_state)
+        self.G.eval()
+        return self
+
+    def _pack(self, n: int) -> int:
+        return n - n % self.config.pac
+
+    def _fake(self, n: int, cond):
+        z = torch.randn(n, self.config.latent_dim)
+        return self.activate(self.G(z, cond))
+
+    def _d_step(self, real, cond, noise_std):
+        c = self.config
+        n = self._pack(len(real))
+        real, cond = real[:n], (cond[:n] if cond is not None else None)
+        with torch.no_grad():
+            fake = self._fake(n, cond)
+        if noise_std > 0:
+            real = real + noise_std * torch.randn_like(real)
+            fake = fake + noise_std * torch.randn_like(fake)
+        s_real, s_fake = self.D(real, cond), self.D(fake, cond)
+        if c.loss == "wgan-gp":
+            loss = s_fake.mean() - s_real.mean() + c.gp_weight * self._gradient_penalty(real, fake, cond)
+        elif c.loss == "hinge":
+            loss = torch.relu(1 - s_real).mean() + torch.relu(1 + s_fake).mean()
+        else:
+            t_real, t_fake = 1.0 - c.label_smoothing, 0.0
+            if c.label_flip and torch.rand(1, generator=self.data_rng).item() < c.label_flip:
+                t_real, t_fake = t_fake, t_real
+            bce = nn.functional.binary_cross_entropy_with_logits
+            loss = bce(s_real, torch.full_like(s_real, t_real)) + bce(s_fake, torch.full_like(s_fake, t_fake))
+        self.opt_d.zero_grad()
+        loss.backward()
+        if c.grad_clip:
+            nn.utils.clip_grad_norm_(self.D.parameters(), c.grad_clip)
+        self.opt_d.step()
+        threshold = 0.0 if c.loss == "bce" else (s_real.mean() + s_fake.mean()).item() / 2
+        acc = 0.5 * ((s_real > threshold).float().mean() + (s_fake <= threshold).float().mean()).item()
+        return loss.item(), acc
+
+    def _gradient_penalty(self, real, fake, cond):
+        pac = self.config.pac
+        alpha = torch.rand(len(real) // pac, 1, 1).expand(-1, pac, 1).reshape(len(real), 1)
+        mix = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        grad, = torch.autograd.grad(self.D(mix, cond).sum(), mix, create_graph=True)
+        grad = grad.reshape(-1, real.shape[1] * pac)
+        return ((grad.norm(2, dim=1) - 1) ** 2).mean()
+
+    def _g_step(self, n, cond):
+        n = self._pack(n)
+        cond = cond[:n] if cond is not None else None
+        score = self.D(self._fake(n, cond), cond)
+        if self.config.loss == "bce":
+            loss = nn.functional.binary_cross_entropy_with_logits(score, torch.ones_like(score))
+        else:
+            loss = -score.mean()
+        self.opt_g.zero_grad()
+        loss.backward()
+        self.opt_g.step()
+        return loss.item()
+
+    def _evaluate(self, table: Table, n: int = 4000) -> dict:
+        """Model selection on training rows only (the holdout stays unseen until export)."""
+        real = table.train.sample(min(n, len(table.train)), random_state=0)
+        fake = self.sample(len(real), seed=1234, labels=real[table.target] if self.config.conditional else None)
+        real = self.transformer_.clean(real)
+        fid = float(fidelity(real, fake, table.numeric)["complement"].mean())
+        det = float(detection_auc_lr(real, fake, table.numeric, folds=3))
+        score = fid - (det - 0.5)
+        if score > self.best_score:
+            self.best_score, self.best_epoch, self.stale = score, self.epoch, 0
+            self.best_state = copy.deepcopy(self.G.state_dict())
+        else:
+            self.stale += 1
+        self.G.train()
+        return {"val_fidelity": fid, "val_detection_lr": det, "val_score": score}
+
+    # ------------------------------------------------------------- sampling
+    @torch.no_grad()
+    def sample(self, n: int, seed: int = 0, labels=None) -> pd.DataFrame:
+        """n decoded rows; the noise comes from numpy exactly as the app draws it."""
+        self.G.eval()
+        z = torch.from_numpy(np.random.default_rng(seed).standard_normal((n, self.config.latent_dim), dtype=np.float32))
+        cond = None
+        if self.config.conditional:
+            if labels is None:
+                raise ValueError("a conditional model needs labels")
+            codes = pd.Categorical(np.asarray(labels), categories=self.classes_).codes
+            cond = torch.eye(len(self.classes_))[torch.from_numpy(codes.astype(np.int64))]
+        numeric, categorical = self.transformer_.decoder()(self.G(z, cond))
+        frame = outputs_to_frame(self.transformer_.columns, numeric.numpy(), categorical.numpy())
+        if self.config.conditional:
+            frame[self.target] = np.asarray(labels)
+        return frame
+
+    # ---------------------------------------------------------- checkpoints
+    def _save_checkpoint(self, path: Path) -> None:
+        state = {"config": dataclasses.asdict(self.config), "epoch": self.epoch, "seconds": self.seconds,
+                 "G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
+                 "opt_d": self.opt_d.state_dict(), "history": self.history, "best_state": self.best_state,
+                 "best_score": float(self.best_score), "best_epoch": self.best_epoch, "stale": self.stale,
+                 "torch_rng": torch.get_rng_state(), "data_rng": self.data_rng.get_state()}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+
+    def _load_checkpoint(self, path: Path) -> None:
+        try:
+            state = torch.load(path, weights_only=True)
+        except Exception as exc:
+            raise CheckpointError(f"checkpoint {path} is unreadable ({exc}); delete it or run without --resume") from exc
+        saved = {k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()}
+        mine = dataclasses.asdict(self.config)
+        diff = {k for k in mine if saved.get(k) != mine[k] and k != "epochs"}
+        if diff:
+            raise CheckpointError(f"checkpoint {path} was made with different settings: {sorted(diff)}")
+        self.G.load_state_dict(state["G"]), self.D.load_state_dict(state["D"])
+        self.opt_g.load_state_dict(state["opt_g"]), self.opt_d.load_state_dict(state["opt_d"])
+        self.epoch, self.seconds, self.history = state["epoch"], state["seconds"], state["history"]
+        self.best_state, self.best_score = state["best_state"], state["best_score"]
+        self.best_epoch, self.stale = state["best_epoch"], state["stale"]
+        torch.set_rng_state(state["torch_rng"])
+        self.data_rng.set_state(state["data_rng"])

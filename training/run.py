@@ -1,0 +1,68 @@
+"""Train and export the tabular generators: ``python -m training.run``.
+
+Examples:
+  python -m training.run                              # all six default models
+  python -m training.run --dataset adult --arch cgan  # one model
+  python -m training.run --quick --out /tmp/models    # seconds-long smoke run
+  python -m training.run --dataset adult --resume     # continue after an interruption
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from explorer.datasets import TABLES, load_table
+from training.configs import config_for, parse_override
+from training.export import export
+from training.gan import TabularGAN
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> list[Path]:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="python -m training.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="all", help=f"one of {', '.join(TABLES)} or all")
+    parser.add_argument("--arch", default="all", help="gan, cgan or all")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, help="override the dataset's default epochs")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override any GANConfig field, e.g. --set loss=bce --set g_hidden=256,256")
+    parser.add_argument("--quick", action="store_true", help="tiny 2-epoch models for smoke tests")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    parser.add_argument("--out", type=Path, default=ROOT / "exported", help="where models are exported")
+    parser.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
+    parser.add_argument("--suffix", default="", help="appended to the model id (sweeps, seed runs)")
+    parser.add_argument("--no-eval", action="store_true", help="skip the holdout metrics at export")
+    args = parser.parse_args(argv)
+
+    datasets = list(TABLES) if args.dataset == "all" else [args.dataset]
+    archs = ["gan", "cgan"] if args.arch == "all" else [args.arch]
+    unknown = [d for d in datasets if d not in TABLES]
+    if unknown:
+        parser.error(f"unknown dataset {unknown[0]!r}; choose one of {', '.join(TABLES)} or all")
+    try:
+        overrides = dict(parse_override(s) for s in args.set)
+        if args.epochs:
+            overrides["epochs"] = args.epochs
+        configs = {(d, a): config_for(d, a, args.seed, args.quick, **overrides) for d in datasets for a in archs}
+    except ValueError as exc:
+        parser.error(str(exc))
+    command = "python -m training.run " + shlex.join(argv)
+    written = []
+    for (dataset, arch), config in configs.items():
+        table = load_table(dataset)
+        model_id = f"{dataset}-{arch}{args.suffix}"
+        ckpt = args.checkpoints / f"{model_id}.pt"
+        gan = TabularGAN(config).fit(table, checkpoint=ckpt, resume=args.resume)
+        path = export(gan, table, model_id, args.out, command, evaluate=not args.no_eval)
+        print(f"exported {path} (best epoch {gan.best_epoch}, {gan.seconds:.0f} s)")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    main()
