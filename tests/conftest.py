@@ -1,0 +1,32 @@
+"""Shared fixtures: real data from GAN_EXPLORER_DATA and tiny models trained once per run."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("GAN_EXPLORER_DATA", str(ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def diabetes():
+    from explorer.datasets import load_table
+    return load_table("diabetes")
+
+
+@pytest.fixture(scope="session")
+def adult():
+    from explorer.datasets import load_table
+    return load_table("adult")
+
+
+@pytest.fixture(scope="session")
+def quick_models(tmp_path_factory):
+    """Quick diabetes GAN and cGAN, trained and exported through the real CLI into a temp folder."""
+    from training.run import main
+    out = tmp_path_factory.mktemp("exported")
+    ckpt = tmp_path_factory.mktemp("checkpoints")
+    main(["--dataset", "diabetes", "--quick", "--out", str(out), "--checkpoints", str(ckpt)])
+    return out

@@ -1,0 +1,107 @@
+"""The CLI end to end on real data (tiny configs), export contract and failure handling."""
+import json
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from explorer.datasets import load_table
+from explorer.models import Model, ModelError
+from training.configs import config_for
+from training.gan import CheckpointError, TabularGAN
+from training.run import main
+
+
+def test_quick_run_exports_both_models(quick_models):
+    assert sorted(p.name for p in quick_models.iterdir()) == ["diabetes-cgan", "diabetes-gan"]
+    card = json.loads((quick_models / "diabetes-cgan" / "card.json").read_text())
+    assert card["training"]["command"].startswith("python -m training.run --dataset diabetes --quick")
+    assert card["condition"]["classes"] == ["tested_negative", "tested_positive"]
+    assert 0 <= card["metrics"]["detection_rf_auc"] <= 1 and card["metrics"]["fooled_rate"] >= 0
+    history = json.loads((quick_models / "diabetes-cgan" / "history.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2] and "d_accuracy" in history[0]
+
+
+def test_onnx_is_self_contained_and_dynamic(quick_models):
+    model = onnx.load(str(quick_models / "diabetes-gan" / "generator.onnx"))
+    assert not any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
+    assert model.graph.input[0].type.tensor_type.shape.dim[0].dim_param  # symbolic batch
+    m = Model.load("diabetes-gan", quick_models)
+    assert len(m.sample(1)) == 1 and len(m.sample(40_000)) == 40_000  # crosses the batch size
+
+
+def test_onnx_equals_torch(quick_models, diabetes, tmp_path):
+    gan = TabularGAN(config_for("diabetes", "cgan", quick=True)).fit(diabetes, progress=False)
+    from training.export import export
+    export(gan, diabetes, "check", tmp_path, "test", evaluate=False)
+    labels = np.array(["tested_positive", "tested_negative"] * 200, dtype=object)
+    via_torch = gan.sample(400, seed=7, labels=labels)
+    via_onnx = Model.load("check", tmp_path).generate(np.random.default_rng(7).standard_normal((400, 16), dtype=np.float32), labels)
+    assert (via_onnx["class"] == via_torch["class"]).all()
+    for col in diabetes.numeric:
+        assert np.allclose(via_onnx[col], via_torch[col], atol=10 ** -2), col
+
+
+def test_same_seed_same_rows_other_seed_other_rows(quick_models):
+    m = Model.load("diabetes-cgan", quick_models)
+    a, b = m.sample(500, seed=3), m.sample(500, seed=3)
+    assert a.equals(b)
+    assert not a.equals(m.sample(500, seed=4))
+    mix = m.sample(1000, seed=3, mix={"tested_positive": 0.3, "tested_negative": 0.7})
+    assert (mix["class"] == "tested_positive").sum() == 300  # exact, no rejection sampling
+
+
+def test_unknown_dataset_is_rejected(capsys):
+    with pytest.raises(SystemExit):
+        main(["--dataset", "iris", "--quick"])
+    assert "unknown dataset 'iris'" in capsys.readouterr().err
+
+
+def test_bad_override_is_rejected(capsys):
+    with pytest.raises(SystemExit):
+        main(["--dataset", "diabetes", "--set", "nonsense=1"])
+    assert "--set expects key=value" in capsys.readouterr().err
+
+
+def test_corrupt_checkpoint_gives_clear_error(diabetes, tmp_path):
+    ckpt = tmp_path / "x.pt"
+    ckpt.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="unreadable"):
+        TabularGAN(config_for("diabetes", "gan", quick=True)).fit(diabetes, checkpoint=ckpt, resume=True, progress=False)
+
+
+def test_checkpoint_from_other_settings_is_refused(diabetes, tmp_path):
+    ckpt = tmp_path / "x.pt"
+    TabularGAN(config_for("diabetes", "gan", quick=True)).fit(diabetes, checkpoint=ckpt, progress=False)
+    with pytest.raises(CheckpointError, match="lr_g"):
+        TabularGAN(config_for("diabetes", "gan", quick=True, lr_g=1e-3)).fit(diabetes, checkpoint=ckpt,
+                                                                            resume=True, progress=False)
+
+
+def test_interrupted_run_resumes_to_the_same_model(diabetes, tmp_path):
+    """3 epochs straight == 2 epochs, stop, resume to 3: the checkpoint carries every RNG."""
+    cfg = dict(quick=True, epochs=3, eval_every=1)
+    straight = TabularGAN(config_for("diabetes", "gan", **cfg)).fit(diabetes, progress=False)
+    ckpt = tmp_path / "r.pt"
+    TabularGAN(config_for("diabetes", "gan", **{**cfg, "epochs": 2})).fit(diabetes, checkpoint=ckpt, progress=False)
+    resumed = TabularGAN(config_for("diabetes", "gan", **cfg)).fit(diabetes, checkpoint=ckpt, resume=True,
+                                                                   progress=False)
+    assert resumed.epoch == 3 and [h["epoch"] for h in resumed.history] == [1, 2, 3]
+    for a, b in zip(straight.G.state_dict().values(), resumed.G.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_hash_mismatch_refuses_only_that_model(quick_models, tmp_path):
+    import shutil
+    from explorer.models import discover
+    root = tmp_path / "models"
+    shutil.copytree(quick_models, root)
+    path = root / "diabetes-gan" / "generator.onnx"
+    path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
+    good, bad = discover(root)
+    assert list(good) == ["diabetes-cgan"] and "sha256" in bad["diabetes-gan"]
+    with pytest.raises(ModelError, match="sha256"):
+        Model.load("diabetes-gan", root)
+    with pytest.raises(ModelError, match="unknown model 'nope'.*diabetes-cgan"):
+        Model.load("nope", root)
