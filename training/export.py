@@ -32,7 +32,7 @@ OPSET = 18
 class _Generator(nn.Module):
     def __init__(self, gan: TabularGAN):
         super().__init__()
-        self.G, self.decode = gan.G, gan.transformer_.decoder()
+        self.G, self.decode = gan.generator, gan.transformer_.decoder()
 
     def forward(self, z):
         return self.decode(self.G(z))
@@ -101,7 +101,7 @@ def export(gan: TabularGAN, table: Table, model_id: str, root: Path, command: st
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     c, tf = gan.config, gan.transformer_
-    gan.G.eval(), gan.D.eval()
+    gan.generator.eval(), gan.D.eval()
     n = 64
     z = torch.from_numpy(np.random.default_rng(0).standard_normal((n, c.latent_dim), dtype=np.float32))
     label = torch.eye(len(gan.classes_))[torch.arange(n) % max(1, len(gan.classes_))] if c.conditional else None

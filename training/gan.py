@@ -53,6 +53,8 @@ class GANConfig:
     label_smoothing: float = 0.0  # bce: real target 1 - s
     label_flip: float = 0.0  # bce: probability a batch's real/fake targets are swapped
     balanced: bool = False  # cGAN: draw training labels uniformly over classes
+    marginal_weight: float = 0.0  # weight of the per-column distribution-matching loss on G
+    ema: float = 0.0  # decay of the exponential moving average of G's weights used for sampling (0 = off)
     impute: str | None = None  # None keeps "?" as a category; "mode" = R1
     eval_every: int = 10
     patience: int = 0  # evaluations without improvement before stopping (0 = never)
@@ -89,6 +91,7 @@ class TabularGAN:
                                c.minibatch_discrimination, c.pac)
         if c.xavier:
             xavier_init(self.G), xavier_init(self.D)
+        self.G_ema = copy.deepcopy(self.G) if c.ema else self.G
         self.activate = HardOneHot(len(tf.numeric_), tf.cat_sizes)
         opt = (lambda p, lr: torch.optim.Adam(p, lr, betas=(0.5, 0.9))) if c.optimizer == "adam" \
             else (lambda p, lr: torch.optim.RMSprop(p, lr))
@@ -138,7 +141,7 @@ class TabularGAN:
                 real = torch.cat([jittered_logits(low[idx], high[idx], self.data_rng), onehot[idx]], 1)
                 cond = labels[idx] if labels is not None else None
                 d_loss, d_acc = self._d_step(real, cond, noise_std)
-                g_loss = self._g_step(len(idx), cond) if step % c.n_critic == 0 else np.nan
+                g_loss = self._g_step(real, cond) if step % c.n_critic == 0 else np.nan
                 sums += (d_loss, np.nan_to_num(g_loss), d_acc)
             self.epoch = epoch + 1
             self.seconds += time.perf_counter() - start
@@ -153,9 +156,14 @@ class TabularGAN:
             if c.patience and self.stale >= c.patience:
                 break
         if self.best_state is not None:
-            self.G.load_state_dict(self.best_state)
-        self.G.eval()
+            self.generator.load_state_dict(self.best_state)
+        self.generator.eval()
         return self
+
+    @property
+    def generator(self) -> Generator:
+        """The generator that samples and exports: the weight average when ``ema`` is on."""
+        return self.G_ema
 
     def _pack(self, n: int) -> int:
         return n - n % self.config.pac
@@ -201,18 +209,37 @@ class TabularGAN:
         grad = grad.reshape(-1, real.shape[1] * pac)
         return ((grad.norm(2, dim=1) - 1) ** 2).mean()
 
-    def _g_step(self, n, cond):
-        n = self._pack(n)
-        cond = cond[:n] if cond is not None else None
-        score = self.D(self._fake(n, cond), cond)
-        if self.config.loss == "bce":
+    def _g_step(self, real, cond):
+        c = self.config
+        n = self._pack(len(real))
+        real, cond = real[:n], (cond[:n] if cond is not None else None)
+        fake = self._fake(n, cond)
+        score = self.D(fake, cond)
+        if c.loss == "bce":
             loss = nn.functional.binary_cross_entropy_with_logits(score, torch.ones_like(score))
         else:
             loss = -score.mean()
+        if c.marginal_weight:
+            loss = loss + c.marginal_weight * self._marginal_loss(real, fake)
         self.opt_g.zero_grad()
         loss.backward()
         self.opt_g.step()
+        if c.ema:
+            with torch.no_grad():
+                for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
+                    p_ema.lerp_(p, 1 - c.ema)
+                for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
+                    b_ema.copy_(b)
         return loss.item()
+
+    def _marginal_loss(self, real, fake):
+        """Per-column distance between the batch's real and fake marginals (R5, Ashrapov 2020):
+        1-D Wasserstein of each numeric column (sorted values) plus L1 of category frequencies.
+        The critic judges joint structure; this term pins every marginal down quickly."""
+        k = len(self.transformer_.numeric_)
+        num = (torch.sort(fake[:, :k], 0).values - torch.sort(real[:, :k], 0).values).abs().mean(0).sum()
+        cat = (fake[:, k:].mean(0) - real[:, k:].mean(0)).abs().sum()
+        return num + cat
 
     def _evaluate(self, table: Table, n: int = 4000) -> dict:
         """Model selection on training rows only (the holdout stays unseen until export)."""
@@ -224,7 +251,7 @@ class TabularGAN:
         score = fid - (det - 0.5)
         if score > self.best_score:
             self.best_score, self.best_epoch, self.stale = score, self.epoch, 0
-            self.best_state = copy.deepcopy(self.G.state_dict())
+            self.best_state = copy.deepcopy(self.generator.state_dict())
         else:
             self.stale += 1
         self.G.train()
@@ -234,7 +261,7 @@ class TabularGAN:
     @torch.no_grad()
     def sample(self, n: int, seed: int = 0, labels=None) -> pd.DataFrame:
         """n decoded rows; the noise comes from numpy exactly as the app draws it."""
-        self.G.eval()
+        self.generator.eval()
         z = torch.from_numpy(np.random.default_rng(seed).standard_normal((n, self.config.latent_dim), dtype=np.float32))
         cond = None
         if self.config.conditional:
@@ -242,7 +269,7 @@ class TabularGAN:
                 raise ValueError("a conditional model needs labels")
             codes = pd.Categorical(np.asarray(labels), categories=self.classes_).codes
             cond = torch.eye(len(self.classes_))[torch.from_numpy(codes.astype(np.int64))]
-        numeric, categorical = self.transformer_.decoder()(self.G(z, cond))
+        numeric, categorical = self.transformer_.decoder()(self.generator(z, cond))
         frame = outputs_to_frame(self.transformer_.columns, numeric.numpy(), categorical.numpy())
         if self.config.conditional:
             frame[self.target] = np.asarray(labels)
@@ -251,7 +278,7 @@ class TabularGAN:
     # ---------------------------------------------------------- checkpoints
     def _save_checkpoint(self, path: Path) -> None:
         state = {"config": dataclasses.asdict(self.config), "epoch": self.epoch, "seconds": self.seconds,
-                 "G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
+                 "G": self.G.state_dict(), "G_ema": self.G_ema.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
                  "opt_d": self.opt_d.state_dict(), "history": self.history, "best_state": self.best_state,
                  "best_score": float(self.best_score), "best_epoch": self.best_epoch, "stale": self.stale,
                  "torch_rng": torch.get_rng_state(), "data_rng": self.data_rng.get_state()}
@@ -271,6 +298,7 @@ class TabularGAN:
         if diff:
             raise CheckpointError(f"checkpoint {path} was made with different settings: {sorted(diff)}")
         self.G.load_state_dict(state["G"]), self.D.load_state_dict(state["D"])
+        self.G_ema.load_state_dict(state["G_ema"])
         self.opt_g.load_state_dict(state["opt_g"]), self.opt_d.load_state_dict(state["opt_d"])
         self.epoch, self.seconds, self.history = state["epoch"], state["seconds"], state["history"]
         self.best_state, self.best_score = state["best_state"], state["best_score"]
