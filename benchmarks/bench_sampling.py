@@ -57,7 +57,7 @@ def torch_twin(model: Model) -> nn.Module:
 
 def feeds(model: Model, n: int, seed: int):
     z = model.noise(n, seed)
-    label = model.one_hot(model.labels(n, seed)) if model.classes else None
+    label = np.eye(len(model.classes), dtype=np.float32)[model.label_codes(n, seed)] if model.classes else None
     return z, label
 
 

@@ -147,41 +147,52 @@ class Model:
     def noise(self, n: int, seed: int) -> np.ndarray:
         return np.random.default_rng(seed).standard_normal((n, self.latent_dim), dtype=np.float32)
 
-    def labels(self, n: int, seed: int, mix: dict[str, float] | str | None = None) -> np.ndarray:
-        """Class names for n rows: one class, an exact mix, or (None) the training mix."""
+    def label_codes(self, n: int, seed: int, mix: dict[str, float] | str | None = None) -> np.ndarray:
+        """Class indices for n rows: one class, an exact mix, or (None) the training mix, shuffled."""
         if isinstance(mix, str):
             mix = {mix: 1.0}
         counts = label_counts(n, mix or self.condition["train_share"], self.classes)
-        labels = np.repeat(np.array(self.classes, dtype=object), list(counts.values()))
-        return np.random.default_rng([seed, 1]).permutation(labels)
+        codes = np.repeat(np.arange(len(self.classes), dtype=np.int64), list(counts.values()))
+        return np.random.default_rng([seed, 1]).permutation(codes)
 
-    def one_hot(self, labels: np.ndarray) -> np.ndarray:
-        codes = pd.Categorical(labels, categories=self.classes).codes
+    def labels(self, n: int, seed: int, mix: dict[str, float] | str | None = None) -> np.ndarray:
+        return np.array(self.classes, dtype=object)[self.label_codes(n, seed, mix)]
+
+    def codes(self, labels) -> np.ndarray:
+        codes = pd.Categorical(np.asarray(labels, dtype=object), categories=self.classes).codes
         if (codes < 0).any():
             raise ValueError(f"unknown class in {set(np.asarray(labels)[codes < 0])}; classes are {self.classes}")
-        return np.eye(len(self.classes), dtype=np.float32)[codes]
+        return codes.astype(np.int64)
 
-    def generate(self, z: np.ndarray, labels: np.ndarray | None = None) -> pd.DataFrame:
-        """Decoded rows for given latents (and class names for a label-conditional model)."""
+    def one_hot(self, labels) -> np.ndarray:
+        return np.eye(len(self.classes), dtype=np.float32)[self.codes(labels)]
+
+    def decode(self, z: np.ndarray, codes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The contract's raw outputs (numeric, categorical) for latents and class indices, in batches."""
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape [n, {self.latent_dim}], got {list(z.shape)}")
-        conditional = bool(self.classes)
-        if conditional and (labels is None or len(labels) != len(z)):
+        if self.classes and (codes is None or len(codes) != len(z)):
             raise ValueError(f"{self.id} is conditional on {self.condition['name']}: give one label per row")
-        onehot = self.one_hot(labels) if conditional else None
+        eye = np.eye(len(self.classes), dtype=np.float32)
         session, parts = self.sessions["generator"], []
         for start in range(0, len(z), BATCH):
             feed = {"z": z[start:start + BATCH]}
-            if conditional:
-                feed["label"] = onehot[start:start + BATCH]
+            if self.classes:
+                feed["label"] = eye[codes[start:start + BATCH]]
             parts.append(session.run(None, feed))
-        numeric = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, 0), np.float32)
-        categorical = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0, 0), np.int64)
+        if not parts:
+            return np.zeros((0, 0), np.float32), np.zeros((0, 0), np.int64)
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def generate(self, z: np.ndarray, labels=None) -> pd.DataFrame:
+        """Decoded rows for given latents (and class names for a label-conditional model)."""
+        codes = self.codes(labels) if self.classes and labels is not None else None
+        numeric, categorical = self.decode(z, codes)
         frame = outputs_to_frame(self.card["columns"], numeric, categorical)
-        if conditional:
-            frame[self.condition["name"]] = np.asarray(labels, dtype=object)
-        return frame[[c for c in self.card["table_columns"]]]
+        if self.classes:
+            frame[self.condition["name"]] = np.array(self.classes, dtype=object)[codes]
+        return frame[list(self.card["table_columns"])]
 
     def sample(self, n: int, seed: int = 0, mix: dict[str, float] | str | None = None) -> pd.DataFrame:
         """n rows, reproducible from the seed (and the class mix for conditional models)."""

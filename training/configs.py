@@ -9,9 +9,9 @@ import dataclasses
 from training.gan import GANConfig
 
 DEFAULTS = {
-    "adult": dict(epochs=300, batch_size=500, eval_every=10),
-    "credit-g": dict(epochs=600, batch_size=64, eval_every=20),
-    "diabetes": dict(epochs=600, batch_size=64, eval_every=20),
+    "adult": dict(epochs=150, batch_size=500, eval_every=10),
+    "credit-g": dict(epochs=400, batch_size=64, eval_every=20),
+    "diabetes": dict(epochs=400, batch_size=64, eval_every=20),
 }
 QUICK = dict(epochs=2, eval_every=1, g_hidden=(32,), d_hidden=(32,))
 

@@ -63,7 +63,7 @@ def code_version() -> str:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
                                 check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "training", "explorer"], cwd=root,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "training", "explorer"], cwd=root,
                                capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
@@ -144,7 +144,7 @@ def export(gan: TabularGAN, table: Table, model_id: str, root: Path, command: st
         "minority_class": table.minority,
         "columns": tf.columns,
         "table_columns": list(table.train.columns),
-        "preprocessing": {"numeric": "empirical CDF (sklearn QuantileTransformer, 1000 quantiles) + logit; "
+        "preprocessing": {"numeric": "empirical CDF (sklearn QuantileTransformer, 10,000 quantiles) + logit; "
                                      "ties jittered inside their CDF band; inverse in-graph",
                           "categorical": "one-hot; straight-through hard one-hot in training, argmax in-graph",
                           "impute": c.impute, "modes": getattr(tf, "modes_", {})},

@@ -20,7 +20,7 @@ from torch import nn
 from tqdm import tqdm
 
 from explorer.datasets import Table
-from explorer.diagnostics import detection_auc_lr, fidelity
+from explorer.diagnostics import detection_auc_lr, detection_auc_rf, fidelity
 from explorer.frames import outputs_to_frame
 from training.nets import Discriminator, Generator, HardOneHot, xavier_init
 from training.transforms import TableTransformer, jittered_logits
@@ -30,7 +30,7 @@ from training.transforms import TableTransformer, jittered_logits
 class GANConfig:
     conditional: bool = False
     latent_dim: int = 16
-    g_hidden: tuple = (128, 128)
+    g_hidden: tuple = (256, 256)
     d_hidden: tuple = (256, 256)
     loss: str = "wgan-gp"  # wgan-gp | bce | hinge
     epochs: int = 300
@@ -43,7 +43,7 @@ class GANConfig:
     batchnorm: bool = True
     g_slope: float = 0.0
     d_slope: float = 0.2
-    dropout: float = 0.5
+    dropout: float = 0.0
     spectral_norm: bool = False
     minibatch_discrimination: bool = False
     pac: int = 1
@@ -53,8 +53,8 @@ class GANConfig:
     label_smoothing: float = 0.0  # bce: real target 1 - s
     label_flip: float = 0.0  # bce: probability a batch's real/fake targets are swapped
     balanced: bool = False  # cGAN: draw training labels uniformly over classes
-    marginal_weight: float = 0.0  # weight of the per-column distribution-matching loss on G
-    ema: float = 0.0  # decay of the exponential moving average of G's weights used for sampling (0 = off)
+    marginal_weight: float = 1.0  # weight of the per-column distribution-matching loss on G
+    ema: float = 0.99  # decay of the exponential moving average of G's weights used for sampling (0 = off)
     impute: str | None = None  # None keeps "?" as a category; "mode" = R1
     eval_every: int = 10
     patience: int = 0  # evaluations without improvement before stopping (0 = never)
@@ -242,20 +242,22 @@ class TabularGAN:
         return num + cat
 
     def _evaluate(self, table: Table, n: int = 4000) -> dict:
-        """Model selection on training rows only (the holdout stays unseen until export)."""
+        """Model selection on training rows only (the holdout stays unseen until export):
+        marginals (KS/TV) and joint structure (logistic and forest detection) both count."""
         real = table.train.sample(min(n, len(table.train)), random_state=0)
         fake = self.sample(len(real), seed=1234, labels=real[table.target] if self.config.conditional else None)
         real = self.transformer_.clean(real)
         fid = float(fidelity(real, fake, table.numeric)["complement"].mean())
         det = float(detection_auc_lr(real, fake, table.numeric, folds=3))
-        score = fid - (det - 0.5)
+        det_rf = float(detection_auc_rf(real, fake, table.numeric, folds=3, max_rows=2000))
+        score = fid - (det - 0.5) - (det_rf - 0.5)
         if score > self.best_score:
             self.best_score, self.best_epoch, self.stale = score, self.epoch, 0
             self.best_state = copy.deepcopy(self.generator.state_dict())
         else:
             self.stale += 1
         self.G.train()
-        return {"val_fidelity": fid, "val_detection_lr": det, "val_score": score}
+        return {"val_fidelity": fid, "val_detection_lr": det, "val_detection_rf": det_rf, "val_score": score}
 
     # ------------------------------------------------------------- sampling
     @torch.no_grad()

@@ -1,7 +1,8 @@
 """Generator and discriminator MLPs with R1/R2's options and the modern ones that win.
 
-The generator is small on purpose: serving must decode a million Adult rows a second on two
-CPU cores, so width buys quality only where measurements showed it does.
+Generator width is the one knob that trades serving speed for quality: on Adult, 256-256
+beat 128-128 and 128-64 on forest detection (0.75 vs 0.85 / 0.88 after 100 epochs), so the
+defaults favour quality (see README, "Speed").
 """
 from __future__ import annotations
 

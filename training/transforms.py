@@ -47,6 +47,23 @@ class NumericColumn:
 
 
 @dataclass
+class DerivedColumn:
+    """A numeric column that is a function of one categorical column in the real data
+    (Adult's education-num of education): decoded by table look-up, never generated, so the
+    pair can never disagree."""
+    name: str
+    source: str
+    values: np.ndarray  # value per category of ``source``
+    decimals: int
+
+    @property
+    def card(self) -> dict:
+        return {"name": self.name, "type": "numeric", "min": float(np.nanmin(self.values)),
+                "max": float(np.nanmax(self.values)), "integer": self.decimals == 0,
+                "decimals": self.decimals, "derived_from": self.source}
+
+
+@dataclass
 class CategoricalColumn:
     name: str
     categories: list[str]
@@ -63,7 +80,7 @@ class TableTransformer:
     the default keeps it as its own category so synthetic rows keep the real missingness.
     """
 
-    def __init__(self, n_quantiles: int = 1000, impute: str | None = None, missing: str = "?"):
+    def __init__(self, n_quantiles: int = 10_000, impute: str | None = None, missing: str = "?"):
         if impute not in (None, "mode"):
             raise ValueError(f"impute must be None or 'mode', got {impute!r}")
         self.n_quantiles, self.impute, self.missing = n_quantiles, impute, missing
@@ -72,19 +89,32 @@ class TableTransformer:
             categories: dict[str, list[str]] | None = None) -> "TableTransformer":
         self.modes_ = {c: df[c][df[c] != self.missing].mode().iloc[0] for c in categorical} if self.impute else {}
         df = self.clean(df)
-        self.numeric_ = []
-        for col in numeric:
-            values = df[col].to_numpy(float)
-            qt = QuantileTransformer(n_quantiles=min(self.n_quantiles, len(values)), subsample=None)
-            qt.fit(values[:, None])
-            self.numeric_.append(NumericColumn(col, qt.quantiles_[:, 0].copy(), np.sort(values),
-                                               _decimals(values)))
+        self.numeric_order_ = list(numeric)
         self.categorical_ = []
         for col in categorical:
             known = (categories or {}).get(col) or sorted(df[col].unique())
             cats = [c for c in known if not (self.impute and c == self.missing)]
             self.categorical_.append(CategoricalColumn(col, cats))
+        self.derived_ = [d for d in (self._derived(df, col) for col in numeric) if d is not None]
+        derived = {d.name for d in self.derived_}
+        self.numeric_ = []
+        for col in (c for c in numeric if c not in derived):
+            values = df[col].to_numpy(float)
+            qt = QuantileTransformer(n_quantiles=min(self.n_quantiles, len(values)), subsample=None)
+            qt.fit(values[:, None])
+            self.numeric_.append(NumericColumn(col, qt.quantiles_[:, 0].copy(), np.sort(values),
+                                               _decimals(values)))
         return self
+
+    def _derived(self, df: pd.DataFrame, col: str) -> DerivedColumn | None:
+        for cat in self.categorical_:
+            per_category = df.groupby(cat.name, observed=True)[col]
+            if per_category.nunique().max() == 1 and df[cat.name].value_counts().min() >= 5:
+                first = per_category.first()
+                fallback = float(df[col].median())  # a category never seen in training rows
+                values = np.array([first.get(c, fallback) for c in cat.categories], dtype=np.float64)
+                return DerivedColumn(col, cat.name, values, _decimals(df[col].to_numpy(float)))
+        return None
 
     def clean(self, df: pd.DataFrame) -> pd.DataFrame:
         """Apply the fitted missing-value policy to any frame with the fitted columns."""
@@ -105,7 +135,9 @@ class TableTransformer:
 
     @property
     def columns(self) -> list[dict]:
-        return [c.card for c in self.numeric_] + [c.card for c in self.categorical_]
+        """Card entries in output order: every numeric column in table order, then categoricals."""
+        by_name = {c.name: c.card for c in self.numeric_ + self.derived_}
+        return [by_name[n] for n in self.numeric_order_] + [c.card for c in self.categorical_]
 
     def cdf_bands(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Per numeric cell, the empirical-CDF interval its value occupies (ties → width > 0)."""
@@ -147,6 +179,22 @@ class _Tables(nn.Module):
         self.register_buffer("quantiles", torch.tensor(q, dtype=torch.float32))
         self.register_buffer("scale", torch.tensor([10.0**c.decimals for c in tf.numeric_], dtype=torch.float32))
         self.n_numeric, self.cat_sizes = len(tf.numeric_), tf.cat_sizes
+        modeled = {c.name: i for i, c in enumerate(tf.numeric_)}
+        derived = {d.name: d for d in tf.derived_}
+        cat_index = {c.name: j for j, c in enumerate(tf.categorical_)}
+        # per output numeric column: ("model", i) or ("lookup", buffer name, categorical index)
+        self.layout, lookups = [], []
+        for name in tf.numeric_order_:
+            if name in modeled:
+                self.layout.append(("model", modeled[name], -1))
+            else:
+                d = derived[name]
+                self.layout.append(("lookup", len(lookups), cat_index[d.source]))
+                lookups.append(torch.tensor(d.values, dtype=torch.float32))
+        for k, values in enumerate(lookups):
+            self.register_buffer(f"lookup_{k}", values)
+        self.register_buffer("modeled_index", torch.tensor(
+            [i for i, n in enumerate(tf.numeric_order_) if n in modeled], dtype=torch.long))
 
 
 class Decoder(_Tables):
@@ -161,12 +209,15 @@ class Decoder(_Tables):
         idx = i0.long() + offsets
         flat = self.quantiles.reshape(-1)
         value = flat[idx] + frac * (flat[idx + 1] - flat[idx])
-        numeric = torch.round(value * self.scale) / self.scale
+        modeled = torch.round(value * self.scale) / self.scale
         codes, start = [], self.n_numeric
         for size in self.cat_sizes:
             codes.append(torch.argmax(x[:, start:start + size], dim=1))
             start += size
         categorical = torch.stack(codes, 1) if codes else torch.zeros((x.shape[0], 0), dtype=torch.long)
+        columns = [modeled[:, i] if kind == "model" else getattr(self, f"lookup_{i}")[codes[j]]
+                   for kind, i, j in self.layout]
+        numeric = torch.stack(columns, 1) if columns else modeled
         return numeric, categorical
 
 
@@ -176,7 +227,7 @@ class Encoder(_Tables):
     def forward(self, numeric: torch.Tensor, categorical: torch.Tensor) -> torch.Tensor:
         q = self.quantiles.unsqueeze(0)  # [1, n_num, n_q]
         lo, hi = q[..., :-1], q[..., 1:]
-        x = numeric.unsqueeze(-1)
+        x = numeric[:, self.modeled_index].unsqueeze(-1)  # derived columns carry no information
         width = hi - lo
         ramp = torch.clamp((x - lo) / torch.clamp(width, min=1e-12), 0, 1)
         step = 0.5 * (torch.sign(x - lo) + 1)  # tie band: a value equal to a flat segment sits in its middle
