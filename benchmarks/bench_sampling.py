@@ -9,7 +9,9 @@ from the ONNX file's own weights and checked to give the same rows before it is 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -94,6 +96,7 @@ def main():
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--batch", type=int, nargs="+", default=[4096, 16384, 65536])
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--ctgan-python", help="python of a virtualenv with ctgan, to time CTGAN.sample() too")
     args = p.parse_args()
     torch.set_num_threads(os.cpu_count())
     model = Model.load(args.model)
@@ -121,6 +124,12 @@ def main():
     t_frame = best_of(lambda: model.sample(n_frame, seed=0), args.repeat)
     print(f"Model.sample → pandas table ({n_frame:,} rows, app path): {n_frame / t_frame:,.0f} rows/s")
     print(f"best decoded rows/s through onnxruntime: {best:,.0f} (target ≥ 1,000,000)")
+    if args.ctgan_python:
+        script = Path(__file__).with_name("ctgan_sample.py")
+        out = subprocess.run([args.ctgan_python, str(script), "--rows", str(args.rows)], capture_output=True,
+                             text=True, check=True).stdout.strip().splitlines()[-1]
+        ctgan = json.loads(out)["rows_per_s"]
+        print(f"CTGAN 0.12.1 sample(): {ctgan:,.0f} rows/s → onnxruntime is {best / ctgan:.1f}× faster")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
 """Every committed model in exported/ satisfies the contract in DESIGN.md."""
 import json
-from pathlib import Path
 
 import numpy as np
 import onnx

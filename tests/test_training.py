@@ -6,7 +6,6 @@ import onnx
 import pytest
 import torch
 
-from explorer.datasets import load_table
 from explorer.models import Model, ModelError
 from training.configs import config_for
 from training.gan import CheckpointError, TabularGAN
@@ -105,3 +104,38 @@ def test_hash_mismatch_refuses_only_that_model(quick_models, tmp_path):
         Model.load("diabetes-gan", root)
     with pytest.raises(ModelError, match="unknown model 'nope'.*diabetes-cgan"):
         Model.load("nope", root)
+
+
+@pytest.mark.parametrize("options", [
+    dict(loss="bce", label_smoothing=0.1, label_flip=0.5, minibatch_discrimination=True, instance_noise=0.1,
+         grad_clip=1.0, xavier=True, g_slope=0.2, dropout=0.3, batchnorm=False, optimizer="rmsprop"),
+    dict(loss="hinge", spectral_norm=True, n_critic=2, ema=0.0, marginal_weight=0.0),
+    dict(loss="wgan-gp", pac=2, balanced=True, impute="mode", patience=1),
+], ids=["r1-r2-tricks", "hinge-sn", "pacgan-balanced"])
+def test_every_training_option_trains_and_exports(options, adult, tmp_path):
+    from training.export import export
+    small = adult.__class__(**{**adult.__dict__, "train": adult.train.sample(1500, random_state=0),
+                               "holdout": adult.holdout.sample(500, random_state=0)})
+    gan = TabularGAN(config_for("adult", "cgan", quick=True, **options)).fit(small, progress=False)
+    assert np.isfinite([h["loss_d"] for h in gan.history]).all()
+    path = export(gan, small, "opt", tmp_path, "test", evaluate=False)
+    rows = Model.load("opt", tmp_path).sample(300, seed=0, mix=">50K")
+    assert (rows["income"] == ">50K").all() and len(rows) == 300
+    if options.get("impute") == "mode":
+        assert "?" not in set(rows["workclass"])
+    assert ("discriminator" in json.loads((path / "card.json").read_text())["files"]) == (options.get("pac", 1) == 1)
+
+
+def test_failed_export_keeps_the_previous_model(quick_models, diabetes, tmp_path, monkeypatch):
+    import shutil
+    from training import export as export_module
+    root = tmp_path / "models"
+    shutil.copytree(quick_models, root)
+    before = (root / "diabetes-gan" / "card.json").read_text()
+    gan = TabularGAN(config_for("diabetes", "gan", quick=True, seed=5)).fit(diabetes, progress=False)
+    monkeypatch.setattr(export_module, "evaluate_tabular", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        export_module.export(gan, diabetes, "diabetes-gan", root, "test")
+    assert (root / "diabetes-gan" / "card.json").read_text() == before
+    assert sorted(p.name for p in root.iterdir()) == ["diabetes-cgan", "diabetes-gan"]  # no temp folder left
+    Model.load("diabetes-gan", root).sample(10)

@@ -1,5 +1,4 @@
 import numpy as np
-import pandas as pd
 import torch
 from scipy.stats import ks_2samp
 

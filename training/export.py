@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime as ort
-import pandas as pd
 import torch
 from torch import nn
 
 from explorer.datasets import Table
-from explorer.models import Model, encode_frame, sha256
+from explorer.models import Model, sha256
 from explorer.report import evaluate_tabular
 from training.gan import TabularGAN
 
@@ -100,6 +99,17 @@ def export(gan: TabularGAN, table: Table, model_id: str, root: Path, command: st
     tmp = root / f".tmp-{model_id}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
+    try:
+        _write(gan, table, model_id, tmp, command, title, evaluate)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # the previous export stays in place, untouched
+        raise
+    _swap(tmp, root / model_id)
+    return root / model_id
+
+
+def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str, title: str | None,
+           evaluate: bool) -> None:
     c, tf = gan.config, gan.transformer_
     gan.generator.eval(), gan.D.eval()
     n = 64
@@ -163,8 +173,6 @@ def export(gan: TabularGAN, table: Table, model_id: str, root: Path, command: st
         card["metrics"] = evaluate_tabular(model, table, seed=0)
         card["metrics"]["onnxruntime_provider"] = model.provider
         (tmp / "card.json").write_text(json.dumps(card, indent=1))
-    _swap(tmp, root / model_id)
-    return root / model_id
 
 
 def _architecture(gan: TabularGAN) -> str:
