@@ -1,0 +1,114 @@
+"""Cached diagnostics for the app: each function takes only small keys (model id, rows, seed,
+class) so st.cache_data hashes nothing big; the rows themselves come from the cached sample
+and the cached real table. Metric code is ``explorer.diagnostics`` — the same as on the cards."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from explorer import analysis as an
+from explorer import diagnostics as dg
+from explorer.app_state import load_model, real_table, sample
+
+ALL = "all classes"
+
+
+def _frames(model_id: str, n: int, seed: int, cls: str = ALL):
+    """(train, holdout, synthetic, numeric, target) for a model, optionally one class only."""
+    model = load_model(model_id)
+    card = model.card
+    table = real_table(card["dataset"])
+    train, holdout = an.real_frames(card, table.train, table.holdout)
+    synth = sample(model_id, n, seed)
+    target = card.get("target") or table.target
+    if cls != ALL:
+        train, holdout, synth = (df[df[target] == cls] for df in (train, holdout, synth))
+    return train, holdout, synth, table.numeric, target
+
+
+def real_reference(holdout: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    return holdout.sample(min(n, len(holdout)), random_state=seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def distributions(model_id: str, n: int, seed: int, cls: str = ALL) -> dict:
+    train, holdout, synth, numeric, target = _frames(model_id, n, seed, cls)
+    real = real_reference(holdout, n, seed)
+    columns = [c for c in real.columns if not (cls != ALL and c == target)]
+    real, synth = real[columns], synth[columns]
+    if len(real) < 2 or len(synth) < 2:
+        return {"error": f"too few rows to compare (real {len(real)}, synthetic {len(synth)})"}
+    hists = {c: an.histogram(real[c], synth[c], c in numeric) for c in columns}
+    return {"fidelity": dg.fidelity(real, synth, [c for c in numeric if c in columns]),
+            "histograms": hists, "numeric": numeric, "rows": (len(real), len(synth)),
+            "association": an.association_long(real, synth, [c for c in numeric if c in columns], seed=seed),
+            "pca": an.projection(real, synth, [c for c in numeric if c in columns], "pca", seed=seed)}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def tsne(model_id: str, n: int, seed: int, cls: str = ALL, max_rows: int = 600) -> pd.DataFrame:
+    train, holdout, synth, numeric, target = _frames(model_id, n, seed, cls)
+    real = real_reference(holdout, n, seed)
+    return an.projection(real, synth[real.columns], [c for c in numeric if c in real.columns], "tsne",
+                         max_rows=max_rows, seed=seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def detection(model_id: str, n: int, seed: int, cls: str = ALL) -> dict:
+    train, holdout, synth, numeric, target = _frames(model_id, n, seed, cls)
+    real = real_reference(holdout, n, seed)
+    columns = [c for c in real.columns if not (cls != ALL and c == target)]
+    num = [c for c in numeric if c in columns]
+    k = min(len(real), len(synth))
+    if k < 10:
+        return {"error": f"too few rows to train a detector (real {len(real)}, synthetic {len(synth)})"}
+    folds = int(min(5, k))
+    rf = dg.detection(real[columns], synth[columns], num, "rf", folds=folds, max_rows=n, seed=seed)
+    lr = dg.detection(real[columns], synth[columns], num, "lr", folds=folds, max_rows=n, seed=seed)
+    return {"rf": rf, "lr": lr, "rows": k}
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def discriminator(model_id: str, n: int, seed: int, cls: str = ALL) -> dict | None:
+    model = load_model(model_id)
+    if "discriminator" not in model.sessions:
+        return None
+    train, holdout, synth, numeric, target = _frames(model_id, n, seed, cls)
+    real = real_reference(holdout, n, seed)
+    if len(real) == 0 or len(synth) == 0:
+        return {"error": "no rows of this class"}
+    real_scores, fake_scores = model.discriminate(real), model.discriminate(synth)
+    return {"binned": an.binned({"real": real_scores, "synthetic": fake_scores}),
+            "fooled": dg.fooled_rate(real_scores, fake_scores), "threshold": float(np.median(real_scores)),
+            "rows": (len(real), len(synth))}
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def utility(model_id: str, n: int, seed: int) -> dict:
+    """Train-on-synthetic vs train-on-real (same number of rows), both tested on the real holdout."""
+    train, holdout, synth, numeric, target = _frames(model_id, n, seed)
+    real_train = train.sample(min(n, len(train)), random_state=seed)
+    result = dg.efficacy(real_train, synth[real_train.columns], holdout, target, numeric, seed=seed)
+    result["rows"] = (len(real_train), len(synth), len(holdout))
+    return result
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def privacy(model_id: str, n: int, seed: int, cls: str = ALL) -> dict:
+    train, holdout, synth, numeric, target = _frames(model_id, n, seed, cls)
+    if min(len(train), len(holdout), len(synth)) < 1:
+        return {"error": "no rows of this class"}
+    dcr = dg.distance_to_closest(train, synth, holdout, numeric, max_rows=min(n, 5000), seed=seed)
+    return {"binned": an.binned({"synthetic": dcr["synthetic"], "holdout": dcr["holdout"]}),
+            "median_synthetic": dcr["median_synthetic"], "median_holdout": dcr["median_holdout"],
+            "ratio": dcr["ratio"], "copies": dg.exact_copy_rate(train, synth),
+            "copies_holdout": dg.exact_copy_rate(train, holdout), "rows": len(dcr["synthetic"])}
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def per_class(model_id: str, n: int, seed: int) -> pd.DataFrame:
+    train, holdout, synth, numeric, target = _frames(model_id, n, seed)
+    real = real_reference(holdout, n, seed)
+    classes = list(real_table(load_model(model_id).card["dataset"]).categories[target])
+    return an.per_class(real, synth, target, numeric, classes, seed=seed)

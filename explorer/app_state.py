@@ -1,0 +1,233 @@
+"""The app's shared state and caches: URL query parameters, model sessions, samples, real data.
+
+Pure parsers (``parse_seed``, ``parse_n``, ``parse_condition``) raise ``ValueError`` with the
+message the user sees; the ``pick_*`` helpers draw the widgets, read their start value from the
+URL (``?model=adult-cgan&seed=7&condition=>50K``) or from the previous page, and write the
+choice back to the URL so any view can be shared. No torch here.
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from explorer.models import Model, ModelError, check_n, discover, models_root
+
+# explorer.datasets (scikit-learn, scipy) is imported only by the functions that read real data,
+# so the pages that need none (Home, Sample, Interpolate, Training) start in about a second.
+
+APP_MAX_ROWS = 100_000  # per request in the app; the library allows more from Python
+PREVIEW_ROWS = 1_000  # rows rendered in a table; the CSV download holds them all
+SEED_MAX = 2**32 - 1
+ERROR_ICON = "🚫"
+
+
+# ---------------------------------------------------------------- parsers (no streamlit)
+def parse_seed(value) -> int:
+    """A seed from a widget or the URL: a whole number in [0, 2**32 − 1]."""
+    try:
+        number = float(value.strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"seed must be a whole number, got {value!r}") from None
+    if isinstance(value, bool) or not math.isfinite(number) or number != int(number) or not 0 <= number <= SEED_MAX:
+        raise ValueError(f"seed must be a whole number from 0 to {SEED_MAX:,}, got {value!r}")
+    return int(number)
+
+
+def parse_n(value, limit: int = APP_MAX_ROWS) -> int:
+    """A row count: whole, ≥ 1 and at most ``limit`` (the message names the limit)."""
+    try:
+        return check_n(value, limit=limit)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (the app's limit is {limit:,} rows)") from None
+
+
+def parse_condition(text, classes: list[str]) -> str | dict[str, float]:
+    """``'>50K'`` (one class) or ``'<=50K:0.7,>50K:0.3'`` (a mix; weights need not sum to 1)."""
+    if text is None or not str(text).strip():
+        raise ValueError(f"the condition is empty; give a class ({', '.join(classes)}) or a mix like "
+                         f"'{classes[0]}:0.7,{classes[-1]}:0.3'")
+    text = str(text).strip()
+    if text in classes:
+        return text
+    mix = {}
+    for part in text.split(","):
+        name, sep, weight = part.strip().rpartition(":")
+        if not sep or name not in classes:
+            raise ValueError(f"unknown class {part.strip()!r} in condition {text!r}; classes are {', '.join(classes)}")
+        try:
+            w = float(weight)
+        except ValueError:
+            raise ValueError(f"weight {weight!r} for {name!r} is not a number") from None
+        if not math.isfinite(w) or w < 0:
+            raise ValueError(f"weight for {name!r} must be a finite number ≥ 0, got {weight!r}")
+        mix[name] = w
+    if sum(mix.values()) <= 0:
+        raise ValueError(f"the class weights in {text!r} are all 0; at least one class needs a positive weight")
+    return mix
+
+
+def format_condition(condition: str | dict[str, float]) -> str:
+    if isinstance(condition, str):
+        return condition
+    return ",".join(f"{k}:{v:g}" for k, v in condition.items())
+
+
+# ---------------------------------------------------------------- URL + cross-page state
+def initial(key: str, default):
+    """Start value of a control: the URL first (shared links), then the last page's choice."""
+    if key in st.query_params:
+        return st.query_params[key]
+    return st.session_state.get(f"shared:{key}", default)
+
+
+def remember(key: str, value) -> None:
+    """Keep a choice for the other pages and in the URL."""
+    st.session_state[f"shared:{key}"] = value
+    if value is None:
+        st.query_params.pop(key, None)
+    elif st.query_params.get(key) != str(value):
+        st.query_params[key] = str(value)
+
+
+# ---------------------------------------------------------------- caches
+def folder_signature(root: Path) -> tuple:
+    """Names, sizes and mtimes of every model file: a changed file invalidates the caches."""
+    if not root.is_dir():
+        return ()
+    return tuple(sorted((str(p.relative_to(root)), s.st_size, s.st_mtime_ns)
+                        for p in root.glob("*/*") for s in [p.stat()] if p.is_file()))
+
+
+@st.cache_data(show_spinner="Checking the exported models…", max_entries=8)
+def _discover(root: str, signature: tuple) -> tuple[dict, dict]:
+    return discover(Path(root))
+
+
+def catalog() -> tuple[dict[str, dict], dict[str, str]]:
+    """({id: card} verified, {id: reason} refused) for the models folder, cached by file stats."""
+    root = models_root()
+    if not root.is_dir():
+        return {}, {}
+    return _discover(str(root), folder_signature(root))
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=32)
+def _load(root: str, model_id: str, signature: tuple) -> Model:
+    return Model.load(model_id, Path(root))
+
+
+def load_model(model_id: str) -> Model:
+    root = models_root()
+    return _load(str(root), model_id, folder_signature(root / model_id))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _sample(root: str, model_id: str, signature: tuple, n: int, seed: int, mix) -> pd.DataFrame:
+    return _load(root, model_id, signature).sample(n, seed=seed, mix=mix)
+
+
+def sample(model_id: str, n: int, seed: int, mix=None) -> pd.DataFrame:
+    """Cached ``Model.sample``: the same model, n, seed and condition give the same rows."""
+    root = models_root()
+    return _sample(str(root), model_id, folder_signature(root / model_id), n, seed, mix)
+
+
+@st.cache_data(show_spinner="Loading the real data…", max_entries=4)
+def real_table(name: str):
+    """The real ``explorer.datasets.Table``; raises ``DataUnavailable`` (a FileNotFoundError) when missing."""
+    from explorer.datasets import load_table
+    return load_table(name)
+
+
+def data_help(exc: Exception, dataset: str) -> str:
+    """How to make real data available, for the pages that need it."""
+    from explorer.datasets import DATA_ENV, OPENML_IDS
+    ident = OPENML_IDS.get(dataset, "?")
+    return (f"The real **{dataset}** data is not available, so this comparison cannot be made "
+            f"(sampling, conditioning and interpolation still work from the models alone).\n\n"
+            f"Set the environment variable `{DATA_ENV}` to a folder holding the dataset files "
+            f"(currently `{os.environ.get(DATA_ENV, 'data')}`), or run the app once on a machine "
+            f"that is online so it downloads OpenML dataset {ident} into that folder.\n\nDetails: {exc}")
+
+
+# ---------------------------------------------------------------- widgets
+HEADLINE = ("detection_rf_auc", "detection_lr_auc", "efficacy_ratio", "mean_ks_tv_complement")
+
+
+def headline(metrics: dict) -> dict:
+    """The card's four headline numbers (as ``explorer.report.headline``, without importing scikit-learn)."""
+    return {k: round(float(metrics[k]), 3) for k in HEADLINE if k in metrics}
+
+
+def _describe(card: dict) -> str:
+    return f"{card.get('title', card.get('id'))} ({card.get('id')})"
+
+
+def pick_model(page: str, cards: dict[str, dict], refused: dict[str, str] | None = None,
+               where=None, what: str = "models") -> str | None:
+    """Model select box; an unknown or refused id in the URL gets a clear message, not a traceback."""
+    options = [i for i, c in cards.items() if where is None or where(c)]
+    if not options:
+        return None
+    wanted = initial("model", None)
+    if wanted is not None and wanted not in options:
+        if refused and wanted in refused:
+            st.error(f"Model {wanted!r} is refused: {refused[wanted]}", icon=ERROR_ICON)
+        elif wanted in cards:
+            st.warning(f"Model {wanted!r} does not fit this page (it shows {what}); "
+                       f"showing {options[0]!r} instead.")
+        else:
+            st.error(f"Unknown model {wanted!r} in the URL; available: {', '.join(options)}.", icon=ERROR_ICON)
+        wanted = None
+    index = options.index(wanted) if wanted in options else 0
+    choice = st.selectbox("Model", options, index=index, key=f"{page}:model",
+                          format_func=lambda i: _describe(cards[i]))
+    remember("model", choice)
+    return choice
+
+
+def pick_seed(page: str, label: str = "Seed", key: str = "seed", default: int = 0) -> int:
+    raw = initial(key, default)
+    try:
+        start = parse_seed(raw)
+    except ValueError as exc:
+        st.error(f"{exc}; using {default}.", icon=ERROR_ICON)
+        start = default
+    value = st.number_input(label, min_value=0, max_value=SEED_MAX, value=start, step=1, key=f"{page}:{key}",
+                            help="The same model, seed and condition always give the same output.")
+    remember(key, int(value))
+    return int(value)
+
+
+def pick_n(page: str, default: int = 1000, limit: int = APP_MAX_ROWS, label: str = "Rows") -> int | None:
+    """Row count box; returns None (after showing why) when the value is not usable."""
+    raw = initial("n", default)
+    try:
+        start = parse_n(raw, limit)
+    except ValueError as exc:
+        st.error(f"n from the URL: {exc}; using {default:,}.", icon=ERROR_ICON)
+        start = default
+    value = st.number_input(label, value=start, step=100, key=f"{page}:n",
+                            help=f"At most {limit:,} rows per request.")
+    try:
+        n = parse_n(value, limit)
+    except ValueError as exc:
+        st.error(str(exc), icon=ERROR_ICON)
+        return None
+    remember("n", n)
+    return n
+
+
+def seeded_latents(dim: int, seed_a: int, seed_b: int) -> tuple[np.ndarray, np.ndarray]:
+    """The latent points the Sample page would draw first for each seed."""
+    rng = lambda s: np.random.default_rng(s).standard_normal((1, dim), dtype=np.float32)[0]  # noqa: E731
+    return rng(seed_a), rng(seed_b)
+
+
+__all__ = ["APP_MAX_ROWS", "ModelError", "catalog", "load_model", "sample",
+           "real_table", "parse_seed", "parse_n", "parse_condition", "format_condition"]

@@ -1,0 +1,117 @@
+"""Condition: one class or an exact class mix from a conditional model, against the real rows of that class."""
+import pandas as pd
+import streamlit as st
+
+from explorer import analysis as an
+from explorer import app_state as state
+from explorer import charts
+from explorer.datasets import DataUnavailable
+from explorer.diagnostics import fidelity
+from explorer.images import grid, sample_images
+from explorer.models import ModelError, label_counts
+
+PAGE = "condition"
+ONE, MIX = "One class", "Class mix"
+st.title("Condition")
+st.write("A conditional generator takes the class as an input, so every row has exactly the class you ask "
+         "for — no rejection sampling.")
+
+cards, refused = state.catalog()
+model_id = state.pick_model(PAGE, cards, refused, where=lambda c: (c.get("condition") or {}).get("type") == "label",
+                            what="label-conditional models")
+if model_id is None:
+    st.info("No label-conditional model is exported yet (their ids end in `-cgan`). Train one with "
+            "`python -m training.run --arch cgan`.")
+    st.stop()
+try:
+    model = state.load_model(model_id)
+except ModelError as exc:
+    st.error(str(exc), icon=state.ERROR_ICON)
+    st.stop()
+card, classes, target = model.card, model.classes, model.condition["name"]
+minority = card.get("minority_class") if card.get("minority_class") in classes else classes[-1]
+
+c1, c2 = st.columns(2)
+with c1:
+    n = state.pick_n(PAGE, default=2000)
+with c2:
+    seed = state.pick_seed(PAGE)
+
+raw = state.initial("condition", None)
+try:
+    start = state.parse_condition(raw, classes) if raw is not None else minority
+except ValueError as exc:
+    st.error(f"Condition from the URL: {exc}. Using {minority!r}.", icon=state.ERROR_ICON)
+    start = minority
+
+
+def real_rows():
+    try:
+        table = state.real_table(card["dataset"])
+    except DataUnavailable as exc:
+        return None, exc
+    return an.real_frames(card, table.train, table.holdout)[0], None
+
+
+@st.fragment
+def conditioned():
+    """The class controls and everything they change: rerun alone when the slider moves."""
+    mode = st.radio("Condition on", [ONE, MIX], index=0 if isinstance(start, str) else 1,
+                    horizontal=True, key=f"{PAGE}:mode")
+    if mode == ONE:
+        default = start if isinstance(start, str) else minority
+        cls = st.selectbox(f"{target} =", classes, index=classes.index(default), key=f"{PAGE}:class")
+        condition = cls
+    elif len(classes) == 2:
+        other = next(c for c in classes if c != minority)
+        weights = start if isinstance(start, dict) else {start: 1.0}
+        share0 = round(100 * weights.get(minority, 0.0) / max(sum(weights.values()), 1e-12))
+        share = st.slider(f"Share of {target} = {minority} (%)", 0, 100, int(share0), step=1, key=f"{PAGE}:share")
+        condition = {other: (100 - share) / 100, minority: share / 100}
+    else:
+        weights = start if isinstance(start, dict) else {start: 1.0}
+        cols = st.columns(min(len(classes), 5))
+        condition = {c: cols[i % len(cols)].number_input(c, 0.0, 1.0, float(weights.get(c, 0.0)), 0.05,
+                                                         key=f"{PAGE}:w:{c}") for i, c in enumerate(classes)}
+    try:
+        text = state.format_condition(state.parse_condition(state.format_condition(condition), classes))
+        counts = label_counts(n, {condition: 1.0} if isinstance(condition, str) else condition, classes)
+    except ValueError as exc:
+        st.error(str(exc), icon=state.ERROR_ICON)
+        return
+    state.remember("condition", text)
+
+    if card.get("kind") == "image":
+        images, codes = sample_images(model, min(n, 200), seed, condition)
+        st.image(grid(images[codes.argsort(kind="stable")], 10), caption=f"condition {text}", width="stretch")
+        return
+
+    rows = state.sample(model_id, n, seed, condition)
+    real, problem = real_rows()
+    shares = an.class_counts(rows, target, classes).assign(source="synthetic")
+    if real is not None:
+        reference = an.stratified_real(real, target, counts, seed)
+        shares = pd.concat([shares, an.class_counts(real, target, classes).assign(source="real (training)")])
+    st.altair_chart(charts.class_shares(shares), width="stretch")
+    st.caption("Exact rows per class: " + ", ".join(f"{c}: {k:,}" for c, k in counts.items()))
+
+    columns = [c for c in rows.columns if c != target]
+    numeric = an.card_numeric(card)
+    column = st.selectbox("Column", columns, key=f"{PAGE}:column")
+    hist = an.histogram(reference[column] if real is not None else None, rows[column], column in numeric)
+    st.altair_chart(charts.histogram(hist, f"{column} | {target} {text}", column in numeric), width="stretch")
+    if real is None:
+        st.info(state.data_help(problem, card["dataset"]))
+    else:
+        st.caption("Real rows: the training rows of each class, in the same numbers as the synthetic ones.")
+        fid = fidelity(reference[columns], rows[columns], numeric)
+        st.dataframe(fid, hide_index=True, width="stretch",
+                     column_config={"distance": st.column_config.NumberColumn(format="%.3f"),
+                                    "complement": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.3f")})
+    st.dataframe(rows.head(200), hide_index=True, width="stretch")
+    st.download_button("Download CSV", lambda: rows.to_csv(index=False),
+                       file_name=f"{model_id}-n{n}-seed{seed}-conditioned.csv", mime="text/csv", on_click="ignore")
+
+
+if n is not None:
+    conditioned()

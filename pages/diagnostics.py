@@ -1,0 +1,165 @@
+"""Diagnostics: distributions, detection, utility, privacy and per-class metrics, real vs synthetic."""
+import streamlit as st
+
+from explorer import app_diagnostics as ad
+from explorer import app_state as state
+from explorer import charts
+from explorer.datasets import DataUnavailable
+from explorer.models import ModelError
+
+PAGE = "diagnostics"
+LIMIT = 20_000
+SECTIONS = ["Distributions", "Detection", "Utility", "Privacy", "Per class"]
+st.title("Diagnostics")
+
+cards, refused = state.catalog()
+model_id = state.pick_model(PAGE, cards, refused, where=lambda c: c.get("kind", "tabular") == "tabular",
+                            what="tabular models")
+if model_id is None:
+    st.info("No tabular model is exported yet; digit diagnostics arrive with the MNIST models.")
+    st.stop()
+try:
+    model = state.load_model(model_id)
+except ModelError as exc:
+    st.error(str(exc), icon=state.ERROR_ICON)
+    st.stop()
+card = model.card
+
+c1, c2, c3 = st.columns(3)
+with c1:
+    n = state.pick_n(PAGE, default=5000, limit=LIMIT, label="Synthetic rows (and real rows, up to the holdout size)")
+with c2:
+    seed = state.pick_seed(PAGE)
+if n is None:
+    st.stop()
+try:
+    table = state.real_table(card["dataset"])
+except DataUnavailable as exc:
+    st.warning(state.data_help(exc, card["dataset"]))
+    st.stop()
+target = card.get("target") or table.target
+classes = list(table.categories[target])
+with c3:
+    raw = state.initial("class", ad.ALL)
+    options = [ad.ALL, *classes]
+    if raw not in options:
+        st.error(f"Unknown class {raw!r} in the URL; classes are {', '.join(classes)}.", icon=state.ERROR_ICON)
+        raw = ad.ALL
+    cls = st.selectbox(f"Rows of class ({target})", options, index=options.index(raw), key=f"{PAGE}:class",
+                       help="Every metric can be measured on one class only — minority classes must hold up too.")
+    state.remember("class", None if cls == ad.ALL else cls)
+
+raw = state.initial("section", SECTIONS[0])
+section = st.radio("Section", SECTIONS, index=SECTIONS.index(raw) if raw in SECTIONS else 0, horizontal=True,
+                   key=f"{PAGE}:section", label_visibility="collapsed")
+state.remember("section", section)
+st.caption(f"Real rows: the holdout ({table.split}). Synthetic rows: {n:,} from seed {seed}"
+           + (f", class {cls} only." if cls != ad.ALL else "."))
+
+
+def fail(result) -> bool:
+    if isinstance(result, dict) and "error" in result:
+        st.warning(result["error"])
+        return True
+    return False
+
+
+if section == "Distributions":
+    with st.status("Comparing distributions…", expanded=False) as status:
+        dist = ad.distributions(model_id, n, seed, cls)
+        status.update(label="Distributions compared", state="complete")
+    if not fail(dist):
+        fid = dist["fidelity"]
+        st.metric("Mean KS/TV complement", f"{fid['complement'].mean():.3f}",
+                  help="Mean over columns of 1 − KS statistic (numeric) or 1 − total variation (categorical); 1 = identical.")
+
+        @st.fragment
+        def column_view():
+            column = st.selectbox("Column", list(dist["histograms"]), key=f"{PAGE}:column")
+            st.altair_chart(charts.histogram(dist["histograms"][column], column, column in dist["numeric"]),
+                            width="stretch")
+
+        left, right = st.columns(2)
+        with left:
+            column_view()
+        with right:
+            st.altair_chart(charts.fidelity_bars(fid), width="stretch")
+        st.dataframe(fid, hide_index=True, width="stretch",
+                     column_config={"distance": st.column_config.NumberColumn(format="%.3f"),
+                                    "complement": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.3f")})
+        left, right = st.columns(2)
+        left.altair_chart(charts.heatmap(dist["association"]), width="stretch")
+        left.caption("Association: |Spearman| between numerics, Cramér's V otherwise. Red: stronger in the synthetic rows.")
+        right.altair_chart(charts.projection(dist["pca"], "PCA of real and synthetic rows (fitted on real)"), width="stretch")
+        if st.button("Compute t-SNE (slow: ~10–30 s)", key=f"{PAGE}:tsne"):
+            with st.status("Running t-SNE…", expanded=False) as status:
+                points = ad.tsne(model_id, n, seed, cls)
+                status.update(label="t-SNE done", state="complete")
+            st.altair_chart(charts.projection(points, "t-SNE of real and synthetic rows"), width="stretch")
+
+elif section == "Detection":
+    with st.status("Training the detectors (random forest and logistic regression, 5-fold)…") as status:
+        det = ad.detection(model_id, n, seed, cls)
+        disc = ad.discriminator(model_id, n, seed, cls)
+        status.update(label="Detectors trained", state="complete", expanded=False)
+    if not fail(det):
+        a, b, c = st.columns(3)
+        a.metric("Detection AUC (RF)", f"{det['rf']['auc']:.3f}", help="0.5 = cannot tell synthetic from real; 1 = always can.")
+        b.metric("Detection AUC (LR)", f"{det['lr']['auc']:.3f}", help="Logistic regression on scaled numerics + one-hots.")
+        if disc and not fail(disc):
+            c.metric("Fooled rate", f"{disc['fooled']:.1%}",
+                     help="Share of fakes the model's own discriminator scores at least as real as the median real row (0.5 = fully fooled).")
+        left, right = st.columns(2)
+        left.altair_chart(charts.roc({f"RF (AUC {det['rf']['auc']:.3f})": det["rf"]["roc"],
+                                      f"LR (AUC {det['lr']['auc']:.3f})": det["lr"]["roc"]}), width="stretch")
+        right.altair_chart(charts.importance(det["rf"]["importance"]), width="stretch")
+        if disc and "binned" in disc:
+            st.altair_chart(charts.binned_overlay(disc["binned"], "discriminator logit (higher = judged real)",
+                                                  "The model's own discriminator on real vs fake rows",
+                                                  rule=disc["threshold"], colors=charts.SOURCE_COLORS), width="stretch")
+            st.caption("Dashed line: median score of the real rows, the fooled-rate threshold.")
+        elif disc is None:
+            st.caption("This model ships no discriminator.onnx, so there is no fooled rate.")
+
+elif section == "Utility":
+    if cls != ad.ALL:
+        st.info("Utility trains a classifier for the target, so it needs every class; showing all classes.")
+    with st.status("Training random forests on real and on synthetic rows…") as status:
+        util = ad.utility(model_id, n, seed)
+        status.update(label="Utility measured", state="complete", expanded=False)
+    a, b, c = st.columns(3)
+    a.metric("Train on real → test on real (AUC)", f"{util['real_auc']:.3f}")
+    b.metric("Train on synthetic → test on real (AUC)", f"{util['synthetic_auc']:.3f}")
+    c.metric("Efficacy ratio", f"{util['ratio']:.3f}", help="synthetic AUC / real AUC; 1 = as useful as the real rows.")
+    st.caption(f"Random forest (100 trees) predicting {target}; {util['rows'][0]:,} real training rows vs "
+               f"{util['rows'][1]:,} synthetic rows, both tested on {util['rows'][2]:,} real holdout rows.")
+
+elif section == "Privacy":
+    with st.status("Finding each row's closest real training record…") as status:
+        priv = ad.privacy(model_id, n, seed, cls)
+        status.update(label="Distances measured", state="complete", expanded=False)
+    if not fail(priv):
+        a, b, c, d = st.columns(4)
+        a.metric("Median DCR, synthetic", f"{priv['median_synthetic']:.3f}")
+        b.metric("Median DCR, real holdout", f"{priv['median_holdout']:.3f}")
+        c.metric("Ratio", f"{priv['ratio']:.2f}", help="≪ 1 would mean synthetic rows sit closer to training rows than new real rows do: memorisation.")
+        d.metric("Exact copies of training rows", f"{priv['copies']:.2%}",
+                 help=f"Real holdout rows that equal a training row: {priv['copies_holdout']:.2%}.")
+        st.altair_chart(charts.binned_overlay(priv["binned"], "distance to the closest training row",
+                                              f"Distance to closest record ({priv['rows']:,} rows each)"), width="stretch")
+
+else:  # Per class
+    with st.status("Measuring every class…") as status:
+        table_pc = ad.per_class(model_id, n, seed)
+        status.update(label="Classes measured", state="complete", expanded=False)
+    st.dataframe(table_pc, hide_index=True, width="stretch",
+                 column_config={"share real": st.column_config.NumberColumn(format="percent"),
+                                "share synthetic": st.column_config.NumberColumn(format="percent"),
+                                "KS/TV complement": st.column_config.NumberColumn(format="%.3f"),
+                                "detection AUC (LR)": st.column_config.NumberColumn(format="%.3f")})
+    st.caption(f"Real holdout vs {n:,} synthetic rows (seed {seed}), split by {target}. "
+               f"Minority class: {table.minority}. Pick a class above to see every section for it alone.")
+    exported = (card.get("metrics") or {}).get("per_class")
+    if exported:
+        st.subheader("Measured at export (on the card)")
+        st.dataframe([{"class": c, **v} for c, v in exported.items()], hide_index=True, width="stretch")

@@ -1,0 +1,67 @@
+"""Home: every exported model with its card, a sample preview and links; refused models with the reason."""
+import streamlit as st
+
+from explorer import app_state as state
+from explorer.images import grid, sample_images
+from explorer.models import ModelError, models_root
+
+st.title("GAN Explorer")
+st.write("Generators trained on real tables, served from ONNX. Pick a model to sample rows, condition on "
+         "a class, walk through its latent space, or see how its rows hold up against the real data.")
+
+cards, refused = state.catalog()
+for model_id, reason in refused.items():
+    st.error(f"**{model_id}** cannot be used: {reason}", icon=state.ERROR_ICON)
+if not cards:
+    st.warning(f"No usable model in `{models_root()}`. Train and export some with "
+               "`python -m training.run`, or point the environment variable `GAN_EXPLORER_MODELS` "
+               "at a folder of exported models.")
+    st.stop()
+
+LABELS = {"detection_rf_auc": ("Detection AUC (RF)", "0.5 = real and synthetic indistinguishable"),
+          "detection_lr_auc": ("Detection AUC (LR)", "0.5 = real and synthetic indistinguishable"),
+          "efficacy_ratio": ("Efficacy", "AUC trained on synthetic / trained on real, tested on real"),
+          "mean_ks_tv_complement": ("KS/TV complement", "mean over columns of 1 − KS / TV distance; 1 = identical")}
+
+st.caption(f"{len(cards)} model(s) from `{models_root()}`" + (f", {len(refused)} refused" if refused else ""))
+for model_id, card in cards.items():
+    with st.container(border=True):
+        st.subheader(card.get("title", model_id))
+        condition = card.get("condition")
+        size = sum(int(f.get("bytes", 0)) for f in card.get("files", {}).values())
+        try:
+            model = state.load_model(model_id)
+            provider = model.provider
+        except ModelError as exc:
+            st.error(str(exc), icon=state.ERROR_ICON)
+            continue
+        training = card.get("training", {})
+        facts = {
+            "id": model_id, "dataset": card.get("dataset"), "kind": card.get("kind"),
+            "architecture": card.get("architecture"),
+            "condition": f"{condition['name']} ∈ {{{', '.join(map(str, condition.get('classes', [])))}}}"
+                         if condition else "none",
+            "latent dim": card.get("latent_dim"), "files": f"{size / 1024:,.0f} KiB", "runs on": provider,
+            "training": f"{training.get('epochs_run', '?')} epochs, {training.get('seconds', '?')} s, seed {training.get('seed', '?')}",
+        }
+        left, right = st.columns([2, 3])
+        left.table({"value": {k: str(v) for k, v in facts.items()}})
+        metrics = state.headline(card.get("metrics") or {})
+        if metrics:
+            cols = right.columns(len(metrics))
+            for col, (key, value) in zip(cols, metrics.items()):
+                label, help_text = LABELS.get(key, (key, None))
+                col.metric(label, f"{value:.3f}", help=help_text)
+        if card.get("kind") == "image":
+            images, _ = sample_images(model, 10, 0)
+            right.image(grid(images, 10), caption="seed 0", width="stretch")
+        else:
+            right.dataframe(state.sample(model_id, 5, 0), hide_index=True, width="stretch")
+            right.caption("5 rows, seed 0")
+        links = right.columns(5)
+        for col, (page, label) in zip(links, [("pages/sample.py", "Sample"), ("pages/condition.py", "Condition"),
+                                              ("pages/interpolate.py", "Interpolate"),
+                                              ("pages/diagnostics.py", "Diagnostics"), ("pages/training.py", "Training")]):
+            if page == "pages/condition.py" and not condition:
+                continue
+            col.page_link(page, label=label, query_params={"model": model_id})

@@ -1,0 +1,76 @@
+"""Training: loss curves, discriminator accuracy and validation scores per epoch; settings and seed stability."""
+import json
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from explorer import analysis as an
+from explorer import app_state as state
+from explorer import charts
+from explorer.models import models_root
+
+PAGE = "training"
+SEED_TABLE = Path(__file__).resolve().parent.parent / "docs" / "seed_stability.csv"
+st.title("Training")
+
+cards, refused = state.catalog()
+model_id = state.pick_model(PAGE, cards, refused)
+if model_id is None:
+    st.warning("No usable model: see the Home page.")
+    st.stop()
+card = cards[model_id]
+training = card.get("training", {})
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def history(folder: str, signature: tuple) -> list[dict] | str:
+    entry = card.get("files", {}).get("history", {"path": "history.json"})
+    try:
+        data = json.loads((Path(folder) / entry["path"]).read_text())
+    except (FileNotFoundError, json.JSONDecodeError) as exc:
+        return f"no readable training history ({exc})"
+    return data if isinstance(data, list) else "history.json is not a list of epochs"
+
+
+folder = models_root() / model_id
+hist = history(str(folder), state.folder_signature(folder))
+st.caption(f"`{training.get('command', '?')}` — seed {training.get('seed', '?')}, "
+           f"{training.get('epochs_run', '?')} epochs in {training.get('seconds', '?')} s, exported epoch "
+           f"{training.get('best_epoch', '?')}, code {str(training.get('code_version', '?'))[:10]}")
+if isinstance(hist, str):
+    st.warning(hist)
+else:
+    left, right = st.columns(2)
+    left.altair_chart(charts.curves(an.history_long(hist, ["loss_d", "loss_g"]), "Losses of D and G", "loss"),
+                      width="stretch")
+    right.altair_chart(charts.curves(an.history_long(hist, ["d_accuracy"]), "Discriminator accuracy", "accuracy"),
+                       width="stretch")
+    validation = an.history_long(hist, ["val_fidelity", "val_detection_lr", "val_score"])
+    if len(validation):
+        chart = charts.curves(validation, "Validation on training rows (model selection)", "score")
+        best = training.get("best_epoch")
+        if best is not None:
+            chart = chart + alt.Chart(pd.DataFrame({"epoch": [best]})).mark_rule(strokeDash=[4, 4]).encode(x="epoch:Q")
+        st.altair_chart(chart, width="stretch")
+        st.caption("Dashed line: the epoch whose generator was exported.")
+
+st.subheader("Hyperparameters and results of every model")
+rows = []
+for mid, c in cards.items():
+    cfg = (c.get("training") or {}).get("config", {})
+    rows.append({"model": mid, "seed": (c.get("training") or {}).get("seed"), **state.headline(c.get("metrics") or {}),
+                 **{k: (", ".join(map(str, v)) if isinstance(v, list) else v) for k, v in cfg.items()
+                    if not isinstance(v, dict)}})
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+st.subheader("Seed stability")
+if SEED_TABLE.is_file():
+    seeds = pd.read_csv(SEED_TABLE)
+    st.dataframe(seeds, hide_index=True, width="stretch")
+    numeric = seeds.select_dtypes("number").drop(columns=["seed"], errors="ignore")
+    st.dataframe(numeric.agg(["mean", "std"]), width="stretch")
+    st.caption(f"From `{SEED_TABLE.relative_to(SEED_TABLE.parent.parent)}` (benchmarks/seed_stability.py).")
+else:
+    st.info("No seed-stability run yet: `python benchmarks/seed_stability.py` writes docs/seed_stability.csv.")

@@ -1,0 +1,26 @@
+"""GAN Explorer: the entry point. ``streamlit run streamlit_app.py``
+
+Registers the pages (one file each in pages/) with st.navigation; every page takes its state
+from the URL (?model=…&seed=…&condition=…) so a view can be shared. No torch on this side.
+"""
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:  # `streamlit run` from another folder, AppTest
+    sys.path.insert(0, str(ROOT))
+
+st.set_page_config(page_title="GAN Explorer", page_icon="🧬", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/sample.py", title="Sample", icon="🎲", url_path="sample"),
+    st.Page("pages/condition.py", title="Condition", icon="🎚️", url_path="condition"),
+    st.Page("pages/interpolate.py", title="Interpolate", icon="〰️", url_path="interpolate"),
+    st.Page("pages/diagnostics.py", title="Diagnostics", icon="🔬", url_path="diagnostics"),
+    st.Page("pages/training.py", title="Training", icon="📉", url_path="training"),
+]
+
+st.navigation(PAGES).run()
