@@ -13,6 +13,8 @@ import shlex
 import sys
 from pathlib import Path
 
+import torch
+
 from explorer.datasets import TABLES, load_table
 from training.configs import config_for, parse_override
 from training.export import export
@@ -37,6 +39,9 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
     parser.add_argument("--suffix", default="", help="appended to the model id (sweeps, seed runs)")
     parser.add_argument("--no-eval", action="store_true", help="skip the holdout metrics at export")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads; fixed so reruns reproduce bit for bit (small nets gain "
+                             "little from more, and a second busy process no longer stalls training)")
     args = parser.parse_args(argv)
 
     datasets = list(TABLES) if args.dataset == "all" else [args.dataset]
@@ -51,6 +56,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
         configs = {(d, a): config_for(d, a, args.seed, args.quick, **overrides) for d in datasets for a in archs}
     except ValueError as exc:
         parser.error(str(exc))
+    torch.set_num_threads(args.threads)
     command = "python -m training.run " + shlex.join(argv)
     written = []
     for (dataset, arch), config in configs.items():
