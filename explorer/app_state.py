@@ -82,7 +82,8 @@ def initial(key: str, default):
     """Start value of a control: the URL first (shared links), then the last page's choice."""
     if key in st.query_params:
         return st.query_params[key]
-    return st.session_state.get(f"shared:{key}", default)
+    value = st.session_state.get(f"shared:{key}")
+    return default if value is None else value
 
 
 def remember(key: str, value) -> None:
@@ -138,10 +139,15 @@ def sample(model_id: str, n: int, seed: int, mix=None) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner="Loading the real data…", max_entries=4)
-def real_table(name: str):
-    """The real ``explorer.datasets.Table``; raises ``DataUnavailable`` (a FileNotFoundError) when missing."""
+def _real_table(name: str, folder: str):
     from explorer.datasets import load_table
     return load_table(name)
+
+
+def real_table(name: str):
+    """The real ``explorer.datasets.Table``; raises ``DataUnavailable`` (a FileNotFoundError) when missing.
+    Cached per data folder, so pointing ``GAN_EXPLORER_DATA`` elsewhere takes effect at once."""
+    return _real_table(name, os.environ.get("GAN_EXPLORER_DATA", "data"))
 
 
 def data_help(exc: Exception, dataset: str) -> str:

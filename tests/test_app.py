@@ -1,0 +1,269 @@
+"""The Streamlit app through streamlit.testing.v1.AppTest: every page renders, controls change the
+output, and bad input (unknown model, refused model, n over the limit, bad condition, missing
+data) gives a clear message instead of a traceback.
+
+Models: the quick diabetes GAN + cGAN exported by the real CLI (conftest ``quick_models``),
+copied beside a deliberately corrupted copy; and, when present, the committed ``exported/``.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "streamlit_app.py")
+TIMEOUT = 120
+
+
+def committed_models() -> bool:
+    return any((ROOT / "exported").glob("*/card.json"))
+
+
+@pytest.fixture(scope="session")
+def app_models(quick_models, tmp_path_factory):
+    """Quick models plus a copy whose generator.onnx no longer matches its card's sha256."""
+    root = tmp_path_factory.mktemp("app-models")
+    for folder in quick_models.iterdir():
+        if folder.is_dir():
+            shutil.copytree(folder, root / folder.name)
+    broken = root / "diabetes-gan-tampered"
+    shutil.copytree(quick_models / "diabetes-gan", broken)
+    data = bytearray((broken / "generator.onnx").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (broken / "generator.onnx").write_bytes(bytes(data))
+    return root
+
+
+@pytest.fixture(params=["built", "committed"])
+def models_env(request, app_models, monkeypatch):
+    if request.param == "committed":
+        if not committed_models():
+            pytest.skip("no committed models in exported/ yet")
+        root = ROOT / "exported"
+    else:
+        root = app_models
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(root))
+    return root
+
+
+@pytest.fixture
+def built(app_models, monkeypatch):
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(app_models))
+    return app_models
+
+
+def open_page(page: str | None = None, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({k: str(v) for k, v in params.items()})
+    at.run()
+    if page:
+        at.switch_page(f"pages/{page}.py")
+        at.query_params.update({k: str(v) for k, v in params.items()})
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(elements) -> str:
+    return " | ".join(str(e.value) for e in elements)
+
+
+def frame(at: AppTest, i: int = 0) -> pd.DataFrame:
+    return at.dataframe[i].value
+
+
+def conditional_id(root: Path) -> str:
+    return sorted(p.name for p in root.glob("*-cgan") if (p / "card.json").is_file())[0]
+
+
+# ------------------------------------------------------------------ Home
+def test_home_lists_models_and_refuses_tampered_with_reason(built):
+    at = open_page()
+    subheaders = texts(at.subheader)
+    assert "diabetes GAN" in subheaders and "diabetes cGAN" in subheaders
+    errors = texts(at.error)
+    assert "diabetes-gan-tampered" in errors and "sha256" in errors
+    assert len(at.get("page_link")) >= 5  # links carry ?model=… to the other pages
+    assert len(at.dataframe) >= 2  # a sample preview per working model
+
+
+def test_home_every_model_committed_or_built(models_env):
+    at = open_page()
+    ids = [p.name for p in models_env.iterdir() if (p / "card.json").is_file()]
+    shown = texts(at.table) + texts(at.error)
+    for model_id in ids:
+        assert model_id in shown
+
+
+def test_home_empty_folder_explains(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(tmp_path))
+    at = open_page()
+    assert "GAN_EXPLORER_MODELS" in texts(at.warning)
+
+
+# ------------------------------------------------------------------ Sample
+def test_sample_seed_changes_rows_and_same_seed_repeats(models_env):
+    at = open_page("sample")
+    first = frame(at)
+    assert len(first) == 1000
+    at.number_input(key="sample:seed").set_value(7).run()
+    seven = frame(at)
+    assert not seven.equals(first)
+    assert at.query_params["seed"] == "7"
+    at.number_input(key="sample:seed").set_value(0).run()
+    pd.testing.assert_frame_equal(frame(at), first)
+    at.number_input(key="sample:n").set_value(50).run()
+    assert len(frame(at)) == 50 and not at.error
+    assert at.get("download_button")
+
+
+def test_sample_bad_inputs_give_messages(built):
+    at = open_page("sample", model="diabetes-gan")
+    at.number_input(key="sample:n").set_value(250_000).run()
+    assert "100,000" in texts(at.error) and not at.exception
+    at.number_input(key="sample:n").set_value(0).run()
+    assert "≥ 1" in texts(at.error)
+    at = open_page("sample", model="no-such-model")
+    assert "Unknown model 'no-such-model'" in texts(at.error)
+    assert len(frame(at)) == 1000  # falls back to a working model
+    at = open_page("sample", model="diabetes-gan-tampered")
+    assert "refused" in texts(at.error) and "sha256" in texts(at.error)
+    at = open_page("sample", model="diabetes-gan", n="lots", seed="-3")
+    assert "n from the URL" in texts(at.error) and "seed must be" in texts(at.error)
+
+
+def test_sample_url_state_is_reproducible(built):
+    a = frame(open_page("sample", model="diabetes-cgan", seed=11, n=30))
+    b = frame(open_page("sample", model="diabetes-cgan", seed=11, n=30))
+    pd.testing.assert_frame_equal(a, b)
+    assert len(a) == 30
+
+
+# ------------------------------------------------------------------ Condition
+def test_condition_class_and_mix_are_exact(models_env):
+    model_id = conditional_id(models_env)
+    at = open_page("condition", model=model_id, n=400)
+    target = at.selectbox(key="condition:class").label.rstrip(" =")
+    cls = at.selectbox(key="condition:class").value
+    rows = frame(at, -1)
+    assert (rows[target] == cls).all()
+    other = next(o for o in at.selectbox(key="condition:class").options if o != cls)
+    at.selectbox(key="condition:class").select(other).run()
+    assert (frame(at, -1)[target] == other).all()
+    assert at.query_params["condition"] == other
+    at.radio(key="condition:mode").set_value("Class mix").run()
+    at.slider(key="condition:share").set_value(30).run()
+    assert f"{cls}: 120" in texts(at.caption)  # 30 % of 400 rows, exactly
+    at.slider(key="condition:share").set_value(70).run()
+    assert f"{cls}: 280" in texts(at.caption)
+    assert at.get("vega_lite_chart")
+
+
+def test_condition_bad_condition_and_unconditional_model(built):
+    at = open_page("condition", model="diabetes-cgan", condition="nan")
+    assert "unknown class 'nan'" in texts(at.error)
+    at = open_page("condition", model="diabetes-cgan", condition="tested_positive:0,tested_negative:0")
+    assert "all 0" in texts(at.error)
+    at = open_page("condition", model="diabetes-gan")
+    assert "does not fit this page" in texts(at.warning)
+
+
+def test_condition_without_real_data_still_samples(built, monkeypatch, tmp_path):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("GAN_EXPLORER_DATA", str(tmp_path / "file" / "data"))  # cannot exist, cannot download
+    at = open_page("condition", model="diabetes-cgan")
+    assert "GAN_EXPLORER_DATA" in texts(at.info)
+    assert len(frame(at, -1)) > 0 and at.get("vega_lite_chart")
+
+
+# ------------------------------------------------------------------ Interpolate
+def test_interpolate_steps_method_and_seeds(models_env):
+    at = open_page("interpolate")
+    path = frame(at)
+    assert len(path) == 8 and list(path["step"]) == list(range(8))
+    at.slider(key="interpolate:steps").set_value(12).run()
+    longer = frame(at)
+    assert len(longer) == 12
+    pd.testing.assert_frame_equal(longer.iloc[[0]], path.iloc[[0]])  # same end points, finer path
+    pd.testing.assert_frame_equal(longer.iloc[[-1], 1:].reset_index(drop=True), path.iloc[[-1], 1:].reset_index(drop=True))
+    at.radio(key="interpolate:method").set_value("linear").run()
+    assert at.query_params["method"] == "linear"
+    at.number_input(key="interpolate:seed_b").set_value(5).run()
+    moved = frame(at)
+    assert not moved.iloc[-1].equals(longer.iloc[-1])
+    assert at.get("vega_lite_chart")
+
+
+def test_interpolate_bad_url(built):
+    at = open_page("interpolate", model="diabetes-gan", steps=500, method="zigzag")
+    errors = texts(at.error)
+    assert "steps" in errors and "zigzag" in errors
+    assert len(frame(at)) == 8
+
+
+# ------------------------------------------------------------------ Diagnostics
+def test_diagnostics_every_section(built):
+    at = open_page("diagnostics", model="diabetes-cgan", n=500)
+    assert at.get("vega_lite_chart") and len(at.dataframe) >= 1  # histograms, KS/TV, heatmap, PCA
+    ks = frame(at)
+    assert set(ks["metric"]) == {"KS", "TV"}
+    column = at.selectbox(key="diagnostics:column")
+    column.select(column.options[1]).run()
+    for section in ["Detection", "Utility", "Privacy", "Per class"]:
+        at.radio(key="diagnostics:section").set_value(section).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert not at.error, texts(at.error)
+        assert at.query_params["section"] == section
+    assert {"tested_negative", "tested_positive"} <= set(frame(at)["class"])
+    at.radio(key="diagnostics:section").set_value("Detection").run()
+    before = [m.value for m in at.metric]
+    assert "Fooled rate" in [m.label for m in at.metric]
+    assert at.get("vega_lite_chart")
+    at.selectbox(key="diagnostics:class").select("tested_positive").run()
+    assert [m.value for m in at.metric] != before and not at.exception
+
+
+def test_diagnostics_limits_and_missing_data(built, monkeypatch, tmp_path):
+    at = open_page("diagnostics", model="diabetes-gan")
+    at.number_input(key="diagnostics:n").set_value(30_000).run()
+    assert "20,000" in texts(at.error)
+    at = open_page("diagnostics", model="diabetes-gan", **{"class": "maybe"})
+    assert "Unknown class 'maybe'" in texts(at.error)
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("GAN_EXPLORER_DATA", str(tmp_path / "file" / "data"))
+    at = open_page("diagnostics", model="diabetes-gan")
+    warning = texts(at.warning)
+    assert "GAN_EXPLORER_DATA" in warning and "OpenML" in warning
+
+
+# ------------------------------------------------------------------ Training
+def test_training_curves_and_tables(models_env):
+    at = open_page("training")
+    charts_before = [c.proto.spec for c in at.get("vega_lite_chart")]
+    assert len(charts_before) >= 2
+    table = frame(at)
+    assert set(table["model"]) >= {p.name for p in models_env.iterdir() if (p / "card.json").is_file()
+                                   and "tampered" not in p.name}
+    other = at.selectbox(key="training:model").options[1]
+    at.selectbox(key="training:model").select(other).run()
+    assert [c.proto.spec for c in at.get("vega_lite_chart")] != charts_before
+
+
+# ------------------------------------------------------------------ serving side stays torch-free
+def test_app_side_never_imports_torch():
+    sources = [ROOT / "streamlit_app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "explorer").glob("*.py"))]
+    for path in sources:
+        for line in path.read_text().splitlines():
+            stripped = line.strip()
+            assert not stripped.startswith(("import torch", "from torch")), f"{path.name}: {line}"
+    modules = ["explorer." + p.stem for p in sorted((ROOT / "explorer").glob("*.py")) if p.stem != "__init__"]
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); import " + ", ".join(modules)
+            + "; assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
