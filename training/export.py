@@ -12,6 +12,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -57,12 +58,15 @@ class _CondDiscriminator(_Discriminator):
 
 
 def code_version() -> str:
-    """The git commit of the training code, marked dirty when it has uncommitted changes."""
+    """The git commit of the code that made the model, marked dirty when any project module this
+    process has loaded differs from that commit (other files' edits do not matter)."""
     root = Path(__file__).resolve().parent.parent
+    loaded = sorted({str(Path(m.__file__).resolve().relative_to(root)) for m in list(sys.modules.values())
+                     if getattr(m, "__file__", None) and Path(m.__file__).resolve().is_relative_to(root)})
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
                                 check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "training", "explorer"], cwd=root,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", *loaded], cwd=root,
                                capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
