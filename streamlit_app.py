@@ -12,15 +12,15 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:  # `streamlit run` from another folder, AppTest
     sys.path.insert(0, str(ROOT))
 
-st.set_page_config(page_title="GAN Explorer", page_icon="🧬", layout="wide")
+st.set_page_config(page_title="GAN Explorer", page_icon=":material/scatter_plot:", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/sample.py", title="Sample", icon="🎲", url_path="sample"),
-    st.Page("pages/condition.py", title="Condition", icon="🎚️", url_path="condition"),
-    st.Page("pages/interpolate.py", title="Interpolate", icon="〰️", url_path="interpolate"),
-    st.Page("pages/diagnostics.py", title="Diagnostics", icon="🔬", url_path="diagnostics"),
-    st.Page("pages/training.py", title="Training", icon="📉", url_path="training"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/sample.py", title="Sample", icon=":material/casino:", url_path="sample"),
+    st.Page("pages/condition.py", title="Condition", icon=":material/tune:", url_path="condition"),
+    st.Page("pages/interpolate.py", title="Interpolate", icon=":material/timeline:", url_path="interpolate"),
+    st.Page("pages/diagnostics.py", title="Diagnostics", icon=":material/troubleshoot:", url_path="diagnostics"),
+    st.Page("pages/training.py", title="Training", icon=":material/show_chart:", url_path="training"),
 ]
 
 st.navigation(PAGES).run()

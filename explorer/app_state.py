@@ -23,7 +23,7 @@ from explorer.models import Model, ModelError, check_n, discover, models_root
 APP_MAX_ROWS = 100_000  # per request in the app; the library allows more from Python
 PREVIEW_ROWS = 1_000  # rows rendered in a table; the CSV download holds them all
 SEED_MAX = 2**32 - 1
-ERROR_ICON = "🚫"
+ERROR_ICON = ":material/error:"
 
 
 # ---------------------------------------------------------------- parsers (no streamlit)

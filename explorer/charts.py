@@ -11,7 +11,7 @@ HEIGHT = 260
 
 
 def _source_color():
-    return alt.Color("source:N", scale=SOURCE_COLORS, title=None, legend=alt.Legend(orient="top"))
+    return alt.Color("source:N", scale=SOURCE_COLORS, title=None)
 
 
 def histogram(data: pd.DataFrame, column: str, numeric: bool) -> alt.Chart:
@@ -19,7 +19,7 @@ def histogram(data: pd.DataFrame, column: str, numeric: bool) -> alt.Chart:
     if numeric:
         return alt.Chart(data, title=column).mark_bar(opacity=0.55, binSpacing=0).encode(
             x=alt.X("start:Q", title=column), x2="end:Q",
-            y=alt.Y("share:Q", title="share of rows", stack=None, axis=alt.Axis(format="%")),
+            y=alt.Y("share:Q", title="share of rows", stack=None, axis=alt.Axis(format="%")), y2=alt.datum(0),
             color=_source_color(),
             tooltip=["source", alt.Tooltip("start:Q", format=".4g"), alt.Tooltip("end:Q", format=".4g"),
                      alt.Tooltip("share:Q", format=".2%")],
@@ -43,7 +43,8 @@ def fidelity_bars(fid: pd.DataFrame) -> alt.Chart:
 def heatmap(data: pd.DataFrame, value: str = "difference", title: str = "synthetic − real association") -> alt.Chart:
     order = list(dict.fromkeys(data["a"]))
     return alt.Chart(data, title=title).mark_rect().encode(
-        x=alt.X("b:N", sort=order, title=None), y=alt.Y("a:N", sort=order, title=None),
+        x=alt.X("b:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False)),
+        y=alt.Y("a:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False)),
         color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True), title=value),
         tooltip=["a", "b", alt.Tooltip("real:Q", format=".3f"), alt.Tooltip("synthetic:Q", format=".3f"),
                  alt.Tooltip("difference:Q", format="+.3f")],
@@ -66,7 +67,7 @@ def roc(curves: dict[str, pd.DataFrame]) -> alt.Chart:
     data = pd.concat(parts, ignore_index=True)
     lines = alt.Chart(data, title="ROC: real (0) vs synthetic (1)").mark_line().encode(
         x=alt.X("fpr:Q", title="false positive rate"), y=alt.Y("tpr:Q", title="true positive rate"),
-        color=alt.Color("detector:N", title=None, legend=alt.Legend(orient="top")), order="fpr:Q")
+        color=alt.Color("detector:N", title=None), order="fpr:Q")
     diagonal = alt.Chart(pd.DataFrame({"fpr": [0, 1], "tpr": [0, 1]})).mark_line(
         strokeDash=[4, 4], color="gray").encode(x="fpr:Q", y="tpr:Q")
     return (diagonal + lines).properties(height=320)
@@ -83,11 +84,11 @@ def importance(series: pd.Series, top: int = 15) -> alt.Chart:
 def binned_overlay(data: pd.DataFrame, x_title: str, title: str, rule: float | None = None,
                    colors: alt.Scale | None = None) -> alt.Chart:
     """Overlaid shares from ``analysis.binned`` (optionally a vertical rule, e.g. a threshold)."""
-    color = alt.Color("source:N", title=None, legend=alt.Legend(orient="top"),
+    color = alt.Color("source:N", title=None,
                       **({"scale": colors} if colors is not None else {}))
     bars = alt.Chart(data, title=title).mark_bar(opacity=0.55, binSpacing=0).encode(
         x=alt.X("start:Q", title=x_title), x2="end:Q",
-        y=alt.Y("share:Q", stack=None, title="share", axis=alt.Axis(format="%")), color=color,
+        y=alt.Y("share:Q", stack=None, title="share", axis=alt.Axis(format="%")), y2=alt.datum(0), color=color,
         tooltip=["source", alt.Tooltip("start:Q", format=".4g"), alt.Tooltip("share:Q", format=".2%")])
     if rule is None:
         return bars.properties(height=HEIGHT)
@@ -98,10 +99,11 @@ def binned_overlay(data: pd.DataFrame, x_title: str, title: str, rule: float | N
 def class_shares(data: pd.DataFrame) -> alt.Chart:
     """Rows per class (``analysis.class_counts`` with a ``source`` column)."""
     return alt.Chart(data, title="rows per class").mark_bar().encode(
-        x=alt.X("share:Q", axis=alt.Axis(format="%"), title="share"), y=alt.Y("class:N", title=None),
-        yOffset="source:N", color=alt.Color("source:N", title=None, legend=alt.Legend(orient="top")),
+        x=alt.X("share:Q", axis=alt.Axis(format="%"), title="share", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("source:N", title=None), row=alt.Row("class:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
+        color=alt.Color("source:N", title=None, legend=None),
         tooltip=["class", "source", "rows", alt.Tooltip("share:Q", format=".1%")],
-    ).properties(height=120)
+    ).properties(height=44)
 
 
 def paths(data: pd.DataFrame) -> alt.Chart:
@@ -119,7 +121,7 @@ def curves(data: pd.DataFrame, title: str, y_title: str = "value") -> alt.Chart:
     """Per-epoch lines from ``analysis.history_long``."""
     return alt.Chart(data, title=title).mark_line(point=len(data) < 200).encode(
         x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)), y=alt.Y("value:Q", title=y_title),
-        color=alt.Color("metric:N", title=None, legend=alt.Legend(orient="top")),
+        color=alt.Color("metric:N", title=None),
         tooltip=["epoch", "metric", alt.Tooltip("value:Q", format=".4f")],
     ).properties(height=HEIGHT)
 

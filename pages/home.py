@@ -18,10 +18,13 @@ if not cards:
                "at a folder of exported models.")
     st.stop()
 
-LABELS = {"detection_rf_auc": ("Detection AUC (RF)", "0.5 = real and synthetic indistinguishable"),
-          "detection_lr_auc": ("Detection AUC (LR)", "0.5 = real and synthetic indistinguishable"),
-          "efficacy_ratio": ("Efficacy", "AUC trained on synthetic / trained on real, tested on real"),
-          "mean_ks_tv_complement": ("KS/TV complement", "mean over columns of 1 − KS / TV distance; 1 = identical")}
+LABELS = {"detection_rf_auc": ("Detect RF", "Random-forest detection AUC on the holdout: 0.5 = real and synthetic "
+                                             "rows indistinguishable, 1 = always told apart"),
+          "detection_lr_auc": ("Detect LR", "Logistic-regression detection AUC: 0.5 = indistinguishable"),
+          "efficacy_ratio": ("Efficacy", "AUC of a classifier trained on synthetic / trained on real rows, "
+                                         "both tested on real holdout rows; 1 = as useful as real data"),
+          "mean_ks_tv_complement": ("KS/TV", "Mean over columns of 1 − KS (numeric) / TV (categorical) distance; "
+                                             "1 = identical marginals")}
 
 st.caption(f"{len(cards)} model(s) from `{models_root()}`" + (f", {len(refused)} refused" if refused else ""))
 for model_id, card in cards.items():
