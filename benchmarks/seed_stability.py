@@ -1,7 +1,7 @@
 """R1's seed-stability table: train one model with several seeds and compare the holdout metrics.
 
-Each seed runs the real CLI (same defaults as the committed model, only --seed differs) into a
-scratch folder; the table (and mean ± std) goes to stdout and to docs/seed_stability.csv, which
+Each seed runs the real CLI in its own process (same defaults as the committed model, only
+--seed differs) into a scratch folder; the table (and mean ± std) goes to stdout and to docs/seed_stability.csv, which
 the app's Training page reads.
 
     python benchmarks/seed_stability.py --dataset adult --arch cgan --seeds 1234 42 57
@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
+from tqdm import tqdm
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from explorer.report import headline  # noqa: E402
-from training.run import main as run  # noqa: E402
 
 
 def main():
@@ -27,16 +29,23 @@ def main():
     p.add_argument("--dataset", default="adult")
     p.add_argument("--arch", default="cgan")
     p.add_argument("--seeds", type=int, nargs="+", default=[1234, 42, 57])
+    p.add_argument("--jobs", type=int, default=1, help="seeds trained at once (each uses one torch thread)")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "seed_stability.csv")
     args = p.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
-        for seed in args.seeds:
-            folder, = run(["--dataset", args.dataset, "--arch", args.arch, "--seed", str(seed),
-                           "--suffix", f"-seed{seed}", "--out", scratch, "--checkpoints", f"{scratch}/ckpt"])
-            card = json.loads((folder / "card.json").read_text())
-            rows.append({"model": f"{args.dataset}-{args.arch}", "seed": seed, **headline(card["metrics"]),
-                         "seconds": card["training"]["seconds"], "best_epoch": card["training"]["best_epoch"]})
+        def train(seed):
+            subprocess.run([sys.executable, "-m", "training.run", "--dataset", args.dataset, "--arch", args.arch,
+                            "--seed", str(seed), "--suffix", f"-seed{seed}", "--out", scratch,
+                            "--checkpoints", f"{scratch}/ckpt"], cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            return seed
+
+        with ThreadPoolExecutor(args.jobs) as pool:
+            for seed in tqdm(pool.map(train, args.seeds), total=len(args.seeds), desc="seeds"):
+                card = json.loads((Path(scratch) / f"{args.dataset}-{args.arch}-seed{seed}" / "card.json").read_text())
+                rows.append({"model": f"{args.dataset}-{args.arch}", "seed": seed, **headline(card["metrics"]),
+                             "seconds": card["training"]["seconds"], "best_epoch": card["training"]["best_epoch"]})
     table = pd.DataFrame(rows)
     summary = table.drop(columns=["model", "seed"]).agg(["mean", "std"]).round(4)
     print(table.to_string(index=False))
