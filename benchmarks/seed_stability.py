@@ -36,7 +36,7 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         def train(seed):
             subprocess.run([sys.executable, "-m", "training.run", "--dataset", args.dataset, "--arch", args.arch,
-                            "--seed", str(seed), "--suffix", f"-seed{seed}", "--out", scratch,
+                            "--seed", str(seed), f"--suffix=-seed{seed}", "--out", scratch,
                             "--checkpoints", f"{scratch}/ckpt"], cwd=ROOT, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             return seed
