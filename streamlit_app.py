@@ -3,7 +3,9 @@
 Registers the pages (one file each in pages/) with st.navigation; every page takes its state
 from the URL (?model=…&seed=…&condition=…) so a view can be shared. No torch on this side.
 """
+import importlib
 import sys
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -23,4 +25,19 @@ PAGES = [
     st.Page("pages/training.py", title="Training", icon=":material/show_chart:", url_path="training"),
 ]
 
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Once per server process, after the first page is drawn: import the diagnostics stack
+    (scikit-learn, scipy, altair's schema) in the background, so the first Diagnostics view
+    does not pay ~1.5 s of imports. Pages that need it simply wait on Python's import lock."""
+    def load():
+        for name in ("explorer.charts", "explorer.app_diagnostics", "explorer.datasets"):
+            importlib.import_module(name)
+    thread = threading.Thread(target=load, name="gan-explorer-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 st.navigation(PAGES).run()
+warm_up()

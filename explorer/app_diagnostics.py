@@ -12,6 +12,7 @@ from explorer import diagnostics as dg
 from explorer.app_state import load_model, real_table, sample
 
 ALL = "all classes"
+DISCRIMINATOR_CHUNK = 256
 
 
 def _frames(model_id: str, n: int, seed: int, cls: str = ALL):
@@ -69,6 +70,15 @@ def detection(model_id: str, n: int, seed: int, cls: str = ALL) -> dict:
     return {"rf": rf, "lr": lr, "rows": k}
 
 
+def _discriminate(model, frame: pd.DataFrame, chunk: int = DISCRIMINATOR_CHUNK) -> np.ndarray:
+    """``Model.discriminate`` in small batches: the exported discriminator's in-graph quantile
+    transform allocates memory in proportion to the batch (≈ 850 MB for 5,000 Adult rows at once,
+    which onnxruntime's arena then keeps); 256-row batches cost the same time and ≈ 45 MB."""
+    if len(frame) == 0:
+        return np.zeros(0, np.float32)
+    return np.concatenate([model.discriminate(frame.iloc[i:i + chunk]) for i in range(0, len(frame), chunk)])
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def discriminator(model_id: str, n: int, seed: int, cls: str = ALL) -> dict | None:
     model = load_model(model_id)
@@ -78,7 +88,7 @@ def discriminator(model_id: str, n: int, seed: int, cls: str = ALL) -> dict | No
     real = real_reference(holdout, n, seed)
     if len(real) == 0 or len(synth) == 0:
         return {"error": "no rows of this class"}
-    real_scores, fake_scores = model.discriminate(real), model.discriminate(synth)
+    real_scores, fake_scores = _discriminate(model, real), _discriminate(model, synth)
     return {"binned": an.binned({"real": real_scores, "synthetic": fake_scores}),
             "fooled": dg.fooled_rate(real_scores, fake_scores), "threshold": float(np.median(real_scores)),
             "rows": (len(real), len(synth))}

@@ -162,6 +162,18 @@ def data_help(exc: Exception, dataset: str) -> str:
 
 
 # ---------------------------------------------------------------- widgets
+@st.cache_data(show_spinner=False, max_entries=512)
+def _spec(builder: str, args: tuple, kwargs: dict) -> dict:
+    from explorer import charts
+    return getattr(charts, builder)(*args, **kwargs).to_dict()
+
+
+def chart(builder: str, *args, where=None, **kwargs) -> None:
+    """Draw ``explorer.charts.<builder>(*args, **kwargs)``; the Vega-Lite spec is cached, so a rerun
+    with unchanged inputs skips building and validating the altair chart (≈ 35 ms per chart)."""
+    (where or st).vega_lite_chart(spec=_spec(builder, args, kwargs), width="stretch")
+
+
 HEADLINE = ("detection_rf_auc", "detection_lr_auc", "efficacy_ratio", "mean_ks_tv_complement")
 
 

@@ -3,7 +3,6 @@ import streamlit as st
 
 from explorer import app_diagnostics as ad
 from explorer import app_state as state
-from explorer import charts
 from explorer.datasets import DataUnavailable
 from explorer.models import ModelError
 
@@ -76,26 +75,25 @@ if section == "Distributions":
         @st.fragment
         def column_view():
             column = st.selectbox("Column", list(dist["histograms"]), key=f"{PAGE}:column")
-            st.altair_chart(charts.histogram(dist["histograms"][column], column, column in dist["numeric"]),
-                            width="stretch")
+            state.chart("histogram", dist["histograms"][column], column, column in dist["numeric"])
 
         left, right = st.columns(2)
         with left:
             column_view()
         with right:
-            st.altair_chart(charts.fidelity_bars(fid), width="stretch")
+            state.chart("fidelity_bars", fid)
         st.dataframe(fid, hide_index=True, width="stretch",
                      column_config={"distance": st.column_config.NumberColumn(format="%.3f"),
                                     "complement": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.3f")})
         left, right = st.columns(2)
-        left.altair_chart(charts.heatmap(dist["association"]), width="stretch")
+        state.chart("heatmap", dist["association"], where=left)
         left.caption("Association: |Spearman| between numerics, Cramér's V otherwise. Red: stronger in the synthetic rows.")
-        right.altair_chart(charts.projection(dist["pca"], "PCA of real and synthetic rows (fitted on real)"), width="stretch")
+        state.chart("projection", dist["pca"], "PCA of real and synthetic rows (fitted on real)", where=right)
         if st.button("Compute t-SNE (slow: ~10–30 s)", key=f"{PAGE}:tsne"):
             with st.status("Running t-SNE…", expanded=False) as status:
                 points = ad.tsne(model_id, n, seed, cls)
                 status.update(label="t-SNE done", state="complete")
-            st.altair_chart(charts.projection(points, "t-SNE of real and synthetic rows"), width="stretch")
+            state.chart("projection", points, "t-SNE of real and synthetic rows")
 
 elif section == "Detection":
     with st.status("Training the detectors (random forest and logistic regression, 5-fold)…") as status:
@@ -110,13 +108,13 @@ elif section == "Detection":
             c.metric("Fooled rate", f"{disc['fooled']:.1%}",
                      help="Share of fakes the model's own discriminator scores at least as real as the median real row (0.5 = fully fooled).")
         left, right = st.columns(2)
-        left.altair_chart(charts.roc({f"RF (AUC {det['rf']['auc']:.3f})": det["rf"]["roc"],
-                                      f"LR (AUC {det['lr']['auc']:.3f})": det["lr"]["roc"]}), width="stretch")
-        right.altair_chart(charts.importance(det["rf"]["importance"]), width="stretch")
+        state.chart("roc", {f"RF (AUC {det['rf']['auc']:.3f})": det["rf"]["roc"],
+                            f"LR (AUC {det['lr']['auc']:.3f})": det["lr"]["roc"]}, where=left)
+        state.chart("importance", det["rf"]["importance"], where=right)
         if disc and "binned" in disc:
-            st.altair_chart(charts.binned_overlay(disc["binned"], "discriminator logit (higher = judged real)",
-                                                  "The model's own discriminator on real vs fake rows",
-                                                  rule=disc["threshold"], colors=charts.SOURCE_COLORS), width="stretch")
+            state.chart("binned_overlay", disc["binned"], "discriminator logit (higher = judged real)",
+                        "The model's own discriminator on real vs fake rows", rule=disc["threshold"],
+                        real_vs_synthetic=True)
             st.caption("Dashed line: median score of the real rows, the fooled-rate threshold.")
         elif disc is None:
             st.caption("This model ships no discriminator.onnx, so there is no fooled rate.")
@@ -145,8 +143,8 @@ elif section == "Privacy":
         c.metric("Ratio", f"{priv['ratio']:.2f}", help="≪ 1 would mean synthetic rows sit closer to training rows than new real rows do: memorisation.")
         d.metric("Exact copies of training rows", f"{priv['copies']:.2%}",
                  help=f"Real holdout rows that equal a training row: {priv['copies_holdout']:.2%}.")
-        st.altair_chart(charts.binned_overlay(priv["binned"], "distance to the closest training row",
-                                              f"Distance to closest record ({priv['rows']:,} rows each)"), width="stretch")
+        state.chart("binned_overlay", priv["binned"], "distance to the closest training row",
+                    f"Distance to closest record ({priv['rows']:,} rows each)")
 
 else:  # Per class
     with st.status("Measuring every class…") as status:
