@@ -1,0 +1,161 @@
+"""The app's pure helpers: latent paths, URL parsers, chart data, and the fast association matrix
+(which must give exactly the numbers of explorer.diagnostics.association)."""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from explorer import analysis as an
+from explorer import diagnostics as dg
+from explorer.app_state import APP_MAX_ROWS, format_condition, parse_condition, parse_n, parse_seed
+from explorer.images import grid, png_bytes
+from explorer.interpolate import MAX_STEPS, linear, path, spherical
+
+CLASSES = ["<=50K", ">50K"]
+
+
+# ------------------------------------------------------------------ interpolation
+@pytest.mark.parametrize("method", ["linear", "spherical"])
+def test_paths_start_and_end_exactly_at_the_points(method):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(16), rng.standard_normal(16)
+    p = path(a, b, 9, method)
+    assert p.shape == (9, 16) and p.dtype == np.float32
+    np.testing.assert_allclose(p[0], a, rtol=1e-6)
+    np.testing.assert_allclose(p[-1], b, rtol=1e-6)
+
+
+def test_linear_is_evenly_spaced_and_spherical_keeps_the_norm_linear():
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal(64), rng.standard_normal(64)
+    steps = np.diff(linear(a, b, 11), axis=0)
+    np.testing.assert_allclose(steps, np.broadcast_to(steps[0], steps.shape), atol=1e-5)
+    s = spherical(a, b, 11).astype(float)
+    np.testing.assert_allclose(np.linalg.norm(s, axis=1),
+                               np.linspace(np.linalg.norm(a), np.linalg.norm(b), 11), rtol=1e-5)
+    # the straight line dips into the low-norm interior; the great circle does not
+    assert np.linalg.norm(linear(a, b, 11)[5]) < np.linalg.norm(s[5])
+    # constant angular speed along the great circle
+    unit = s / np.linalg.norm(s, axis=1, keepdims=True)
+    angles = np.arccos(np.clip((unit[1:] * unit[:-1]).sum(1), -1, 1))
+    np.testing.assert_allclose(angles, angles[0], rtol=1e-3)
+
+
+def test_spherical_degenerate_cases_fall_back_to_linear():
+    a = np.ones(4)
+    np.testing.assert_allclose(spherical(a, 2 * a, 5), linear(a, 2 * a, 5))  # parallel
+    np.testing.assert_allclose(spherical(np.zeros(4), a, 5), linear(np.zeros(4), a, 5))  # zero point
+
+
+@pytest.mark.parametrize("steps", [1, 0, MAX_STEPS + 1, 2.5, True])
+def test_bad_paths_are_refused(steps):
+    with pytest.raises(ValueError, match="steps"):
+        path(np.zeros(3), np.ones(3), steps)
+
+
+def test_bad_end_points_and_method():
+    with pytest.raises(ValueError, match="same size"):
+        linear(np.zeros(3), np.zeros(4), 3)
+    with pytest.raises(ValueError, match="finite"):
+        spherical(np.array([np.nan, 1.0]), np.ones(2), 3)
+    with pytest.raises(ValueError, match="method"):
+        path(np.zeros(3), np.ones(3), 3, "cubic")
+
+
+# ------------------------------------------------------------------ parsers (what the URL may hold)
+def test_parse_seed():
+    assert parse_seed("7") == 7 and parse_seed(7.0) == 7 and parse_seed(" 42 ") == 42
+    for bad in ["-1", "1.5", "nan", "inf", "seven", "", None, True, 2**32]:
+        with pytest.raises(ValueError, match="seed"):
+            parse_seed(bad)
+
+
+def test_parse_n_names_the_limit():
+    assert parse_n("1000") == 1000 and parse_n(APP_MAX_ROWS) == APP_MAX_ROWS
+    with pytest.raises(ValueError, match="100,000"):
+        parse_n(APP_MAX_ROWS + 1)
+    for bad in ["0", "-5", "2.5", "nan", "many", ""]:
+        with pytest.raises(ValueError):
+            parse_n(bad)
+
+
+def test_parse_condition():
+    assert parse_condition(">50K", CLASSES) == ">50K"
+    assert parse_condition("<=50K:0.7,>50K:0.3", CLASSES) == {"<=50K": 0.7, ">50K": 0.3}
+    mix = {"<=50K": 0.25, ">50K": 0.75}
+    assert parse_condition(format_condition(mix), CLASSES) == mix
+    for bad, message in [("", "empty"), (None, "empty"), ("nan", "unknown class"), (">50K:nan", "finite"),
+                         (">50K:-1", "finite"), (">50K:x", "not a number"), ("<=50K:0,>50K:0", "all 0"),
+                         ("rich:1", "unknown class")]:
+        with pytest.raises(ValueError, match=message):
+            parse_condition(bad, CLASSES)
+
+
+# ------------------------------------------------------------------ chart data
+def test_association_equals_the_diagnostics_module(adult):
+    rows = adult.holdout.sample(3000, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fast, reference = an.association(rows, adult.numeric), dg.association(rows, adult.numeric)
+    pd.testing.assert_frame_equal(fast, reference, check_exact=False, rtol=1e-12, atol=1e-12)
+
+
+def test_association_on_a_tiny_table_with_a_constant_column():
+    df = pd.DataFrame({"x": np.arange(20.0), "y": np.arange(20.0) % 3, "c": ["a"] * 20, "d": list("ab") * 10})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pd.testing.assert_frame_equal(an.association(df, ["x", "y"]), dg.association(df, ["x", "y"]))
+
+
+def test_histograms_are_shares_on_common_bins():
+    rng = np.random.default_rng(0)
+    real, synth = pd.Series(rng.normal(0, 1, 500)), pd.Series(rng.normal(1, 1, 300))
+    h = an.histogram(real, synth, numeric=True, bins=20)
+    for _, part in h.groupby("source"):
+        assert math.isclose(part["share"].sum(), 1.0) and len(part) == 20
+    assert h.groupby("source")["start"].apply(tuple).nunique() == 1
+    cats = an.histogram(pd.Series(list("aab")), pd.Series(list("bbc")), numeric=False)
+    assert set(cats["bin"]) == {"a", "b", "c"}
+    assert math.isclose(cats[cats.source == "synthetic"]["share"].sum(), 1.0)
+    only_synth = an.histogram(None, synth, numeric=True)
+    assert set(only_synth["source"]) == {"synthetic"}
+
+
+def test_projection_and_binned():
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"a": rng.normal(size=200), "b": rng.choice(list("xyz"), 200)})
+    synth = pd.DataFrame({"a": rng.normal(size=150), "b": rng.choice(list("xy"), 150)})
+    points = an.projection(real, synth, ["a"], "pca", max_rows=100)
+    assert len(points) == 200 and set(points["source"]) == {"real", "synthetic"}
+    assert np.isfinite(points[["x", "y"]].to_numpy()).all()
+    b = an.binned({"one": rng.normal(size=100), "two": rng.normal(size=50)}, bins=10)
+    assert b.groupby("source")["share"].sum().round(9).eq(1).all()
+
+
+def test_per_class_marks_classes_too_small_to_measure(diabetes):
+    real = diabetes.holdout
+    synth = real.sample(len(real), replace=True, random_state=1)
+    synth = synth[synth["class"] == "tested_negative"]  # no synthetic minority rows
+    table = an.per_class(real, synth, "class", diabetes.numeric, ["tested_negative", "tested_positive"])
+    neg, pos = table.set_index("class").loc["tested_negative"], table.set_index("class").loc["tested_positive"]
+    assert 0 <= neg["detection AUC (LR)"] <= 1 and neg["KS/TV complement"] > 0.5
+    assert pos["rows synthetic"] == 0 and np.isnan(pos["detection AUC (LR)"]) and "not measured" in pos["note"]
+
+
+def test_numeric_paths_scale_by_the_card_range():
+    card = {"columns": [{"name": "age", "type": "numeric", "min": 10, "max": 20},
+                        {"name": "job", "type": "categorical", "categories": ["a"]}]}
+    rows = pd.DataFrame({"age": [10.0, 15.0, 20.0], "job": ["a"] * 3})
+    out = an.numeric_paths(rows, card)
+    assert list(out["scaled"]) == [0.0, 0.5, 1.0] and set(out["column"]) == {"age"}
+
+
+def test_image_grid_and_png():
+    images = np.random.default_rng(0).random((12, 28, 28))
+    picture = grid(images, cols=5, pad=2)
+    assert picture.shape == (3 * 30 + 2, 5 * 30 + 2) and picture.dtype == np.uint8
+    assert png_bytes(picture)[:8] == b"\x89PNG\r\n\x1a\n"
