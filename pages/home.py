@@ -61,10 +61,10 @@ for model_id, card in cards.items():
         else:
             right.dataframe(state.sample(model_id, 5, 0), hide_index=True, width="stretch")
             right.caption("5 rows, seed 0")
-        links = right.columns(5)
-        for col, (page, label) in zip(links, [("pages/sample.py", "Sample"), ("pages/condition.py", "Condition"),
-                                              ("pages/interpolate.py", "Interpolate"),
-                                              ("pages/diagnostics.py", "Diagnostics"), ("pages/training.py", "Training")]):
-            if page == "pages/condition.py" and not condition:
-                continue
-            col.page_link(page, label=label, query_params={"model": model_id})
+        targets = [("pages/sample.py", "Sample"), ("pages/condition.py", "Condition"),
+                   ("pages/interpolate.py", "Interpolate"), ("pages/diagnostics.py", "Diagnostics"),
+                   ("pages/training.py", "Training")]
+        targets = [t for t in targets if condition or t[1] != "Condition"]
+        with right.container(horizontal=True):
+            for page, label in targets:
+                st.page_link(page, label=label, query_params={"model": model_id})

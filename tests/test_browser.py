@@ -107,6 +107,15 @@ def any_model(models: Path) -> str:
     return conditional(models) or sorted(p.parent.name for p in models.glob("*/card.json"))[0]
 
 
+def test_home_links_carry_the_model(page, server, models):
+    page.goto(server)
+    settle(page, "GAN Explorer")
+    first = sorted(p.parent.name for p in models.glob("*/card.json"))[0]
+    page.get_by_role("link", name="Diagnostics").nth(1).click()  # nth(0) is the sidebar entry
+    settle(page, "Diagnostics")
+    assert f"model={first}" in page.url
+
+
 def test_every_page_renders_and_is_screenshotted(page, server, models):
     DOCS.mkdir(exist_ok=True)
     for name, (path, title) in PAGES.items():
@@ -171,6 +180,12 @@ def test_sample_seed_and_bad_url(page, server, models):
     settle(page)
     assert "seed=12" in page.url
     assert table.screenshot() != before
+    page.get_by_test_id("stSidebarNav").get_by_text("Interpolate").click()  # state follows to the next page
+    settle(page, "Interpolate")
+    assert "seed=12" in page.url
+    expect(page.get_by_role("spinbutton", name="Seed A")).to_have_value("12")
+    page.get_by_test_id("stSidebarNav").get_by_text("Sample").click()
+    settle(page, "Sample")
     rows = page.get_by_role("spinbutton", name="Rows")
     rows.fill("500000")
     rows.press("Enter")
