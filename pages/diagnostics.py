@@ -115,7 +115,8 @@ elif section == "Detection":
             state.chart("binned_overlay", disc["binned"], "discriminator logit (higher = judged real)",
                         "The model's own discriminator on real vs fake rows", rule=disc["threshold"],
                         real_vs_synthetic=True)
-            st.caption("Dashed line: median score of the real rows, the fooled-rate threshold.")
+            st.caption(f"{disc['rows'][0]:,} real and {disc['rows'][1]:,} synthetic rows. Dashed line: median "
+                       "score of the real rows, the fooled-rate threshold.")
         elif disc is None:
             st.caption("This model ships no discriminator.onnx, so there is no fooled rate.")
 
