@@ -1,9 +1,15 @@
 """GAN Explorer: the entry point. ``streamlit run streamlit_app.py``
 
-Registers the pages (one file each in pages/) with st.navigation; every page takes its state
+Registers the pages (one file each in app_pages/) with st.navigation; every page takes its state
 from the URL (?model=…&seed=…&condition=…) so a view can be shared. No torch on this side.
+
+The folder is not called pages/: Streamlit treats a pages/ folder as the old automatic
+multipage layout until st.navigation has run once in the process, so the very first request
+(or AppTest's switch_page) would run a page file on its own, skipping this entry script.
 """
 import importlib
+import logging
+import os
 import sys
 import threading
 from pathlib import Path
@@ -17,12 +23,12 @@ if str(ROOT) not in sys.path:  # `streamlit run` from another folder, AppTest
 st.set_page_config(page_title="GAN Explorer", page_icon=":material/scatter_plot:", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/sample.py", title="Sample", icon=":material/casino:", url_path="sample"),
-    st.Page("pages/condition.py", title="Condition", icon=":material/tune:", url_path="condition"),
-    st.Page("pages/interpolate.py", title="Interpolate", icon=":material/timeline:", url_path="interpolate"),
-    st.Page("pages/diagnostics.py", title="Diagnostics", icon=":material/troubleshoot:", url_path="diagnostics"),
-    st.Page("pages/training.py", title="Training", icon=":material/show_chart:", url_path="training"),
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/sample.py", title="Sample", icon=":material/casino:", url_path="sample"),
+    st.Page("app_pages/condition.py", title="Condition", icon=":material/tune:", url_path="condition"),
+    st.Page("app_pages/interpolate.py", title="Interpolate", icon=":material/timeline:", url_path="interpolate"),
+    st.Page("app_pages/diagnostics.py", title="Diagnostics", icon=":material/troubleshoot:", url_path="diagnostics"),
+    st.Page("app_pages/training.py", title="Training", icon=":material/show_chart:", url_path="training"),
 ]
 
 
@@ -39,5 +45,13 @@ def warm_up() -> threading.Thread:
     return thread
 
 
-st.navigation(PAGES).run()
+try:
+    st.navigation(PAGES).run()
+except Exception as exc:  # last resort: a message, not a traceback (Streamlit's stop/rerun are BaseException)
+    if os.environ.get("GAN_EXPLORER_RAISE") == "1":  # tests want the real exception
+        raise
+    logging.getLogger("gan_explorer").exception("page failed")
+    st.error(f"This page hit an unexpected error and stopped: {type(exc).__name__}: {exc}. "
+             "The other pages and models keep working; the server log has the details.",
+             icon=":material/error:")
 warm_up()

@@ -56,7 +56,7 @@ def diagnostics_child() -> None:
     from streamlit.testing.v1 import AppTest
     at = AppTest.from_file(APP, default_timeout=600)
     at.query_params.update({"model": os.environ["BENCH_MODEL"], "n": "5000"})
-    at.switch_page("pages/diagnostics.py")
+    at.switch_page("app_pages/diagnostics.py")
     t = time.perf_counter()
     at.run()
     elapsed = time.perf_counter() - t
@@ -128,7 +128,7 @@ def main() -> None:
     for thread in threading.enumerate():  # Home started the background import of the diagnostics stack
         if thread.name == "gan-explorer-warm-up":
             thread.join()
-    at.switch_page("pages/sample.py").run()
+    at.switch_page("app_pages/sample.py").run()
     seed = at.number_input(key="sample:seed")
     times = [timed(at, lambda s=s: at.number_input(key="sample:seed").set_value(s)) for s in range(101, 101 + args.repeats)]
     results["sample_1000_s"] = statistics.median(times)
@@ -145,7 +145,7 @@ def main() -> None:
         at = AppTest.from_file(APP, default_timeout=600)
         at.query_params.update({"model": adult[0], "n": "5000"})
         at.run()
-        at.switch_page("pages/diagnostics.py")
+        at.switch_page("app_pages/diagnostics.py")
         at.query_params.update({"model": adult[0], "n": "5000"})
         results["diagnostics_first_s"] = timed(at)  # Home ran earlier in this process: warm-up imports done
         results["diagnostics_cached_s"] = statistics.median(timed(at) for _ in range(args.repeats))

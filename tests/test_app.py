@@ -41,6 +41,12 @@ def app_models(quick_models, tmp_path_factory):
     return root
 
 
+@pytest.fixture(autouse=True)
+def raise_errors(monkeypatch):
+    """Let unexpected exceptions surface in at.exception instead of the app's last-resort message."""
+    monkeypatch.setenv("GAN_EXPLORER_RAISE", "1")
+
+
 @pytest.fixture(params=["built", "committed"])
 def models_env(request, app_models, monkeypatch):
     if request.param == "committed":
@@ -64,10 +70,11 @@ def open_page(page: str | None = None, **params) -> AppTest:
     at.query_params.update({k: str(v) for k, v in params.items()})
     at.run()
     if page:
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"app_pages/{page}.py")
         at.query_params.update({k: str(v) for k, v in params.items()})
         at.run()
     assert not at.exception, [e.value for e in at.exception]
+    assert "unexpected error" not in texts(at.error), texts(at.error)
     return at
 
 
@@ -260,9 +267,30 @@ def test_training_curves_and_tables(models_env):
         assert [c.proto.spec for c in at.get("vega_lite_chart")] != charts_before
 
 
+# ------------------------------------------------------------------ last resort
+def test_unexpected_error_is_a_message_not_a_traceback(app_models, tmp_path, monkeypatch):
+    """A card that verifies but lacks a key the code needs: the page says so, the app keeps working."""
+    import json
+    shutil.copytree(app_models / "diabetes-gan", tmp_path / "odd-model")
+    card = json.loads((tmp_path / "odd-model" / "card.json").read_text())
+    del card["table_columns"]
+    (tmp_path / "odd-model" / "card.json").write_text(json.dumps(card))
+    shutil.copytree(app_models / "diabetes-cgan", tmp_path / "diabetes-cgan")
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(tmp_path))
+    monkeypatch.setenv("GAN_EXPLORER_RAISE", "0")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("app_pages/sample.py")
+    at.query_params["model"] = "odd-model"
+    at.run()
+    assert not at.exception
+    assert "unexpected error" in texts(at.error) and "table_columns" in texts(at.error)
+    at.selectbox(key="sample:model").select("diabetes-cgan").run()
+    assert len(frame(at)) == 1000 and not at.error
+
+
 # ------------------------------------------------------------------ serving side stays torch-free
 def test_app_side_never_imports_torch():
-    sources = [ROOT / "streamlit_app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "explorer").glob("*.py"))]
+    sources = [ROOT / "streamlit_app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "explorer").glob("*.py"))]
     for path in sources:
         for line in path.read_text().splitlines():
             stripped = line.strip()

@@ -9,6 +9,7 @@ else the quick diabetes models trained by the conftest fixture.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -110,10 +111,13 @@ def any_model(models: Path) -> str:
 def test_home_links_carry_the_model(page, server, models):
     page.goto(server)
     settle(page, "GAN Explorer")
-    first = sorted(p.parent.name for p in models.glob("*/card.json"))[0]
-    page.get_by_role("link", name="Diagnostics").nth(1).click()  # nth(0) is the sidebar entry
+    ids = sorted(p.parent.name for p in models.glob("*/card.json"))
+    link = page.locator(f'a[href$="diagnostics?model={ids[-1]}"]')
+    expect(link).to_have_count(1)
+    link.click()
     settle(page, "Diagnostics")
-    assert f"model={first}" in page.url
+    assert f"model={ids[-1]}" in page.url
+    expect(page.get_by_role("combobox", name="Model")).to_have_value(re.compile(rf"\({re.escape(ids[-1])}\)$"))
 
 
 def test_every_page_renders_and_is_screenshotted(page, server, models):

@@ -61,9 +61,9 @@ for model_id, card in cards.items():
         else:
             right.dataframe(state.sample(model_id, 5, 0), hide_index=True, width="stretch")
             right.caption("5 rows, seed 0")
-        targets = [("pages/sample.py", "Sample"), ("pages/condition.py", "Condition"),
-                   ("pages/interpolate.py", "Interpolate"), ("pages/diagnostics.py", "Diagnostics"),
-                   ("pages/training.py", "Training")]
+        targets = [("app_pages/sample.py", "Sample"), ("app_pages/condition.py", "Condition"),
+                   ("app_pages/interpolate.py", "Interpolate"), ("app_pages/diagnostics.py", "Diagnostics"),
+                   ("app_pages/training.py", "Training")]
         targets = [t for t in targets if condition or t[1] != "Condition"]
         with right.container(horizontal=True):
             for page, label in targets:
