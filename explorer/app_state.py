@@ -228,7 +228,8 @@ def pick_n(page: str, default: int = 1000, limit: int = APP_MAX_ROWS, label: str
     try:
         start = parse_n(raw, limit)
     except ValueError as exc:
-        st.error(f"n from the URL: {exc}; using {default:,}.", icon=ERROR_ICON)
+        st.error(f"Rows = {raw!r} (from the link or the previous page): {exc}; using {default:,} rows instead.",
+                 icon=ERROR_ICON)
         start = default
     value = st.number_input(label, value=start, step=100, key=f"{page}:n",
                             help=f"At most {limit:,} rows per request.")

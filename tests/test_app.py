@@ -146,7 +146,7 @@ def test_sample_bad_inputs_give_messages(built):
     at = open_page("sample", model="diabetes-gan-tampered")
     assert "refused" in texts(at.error) and "sha256" in texts(at.error)
     at = open_page("sample", model="diabetes-gan", n="lots", seed="-3")
-    assert "n from the URL" in texts(at.error) and "seed must be" in texts(at.error)
+    assert "using 1,000 rows instead" in texts(at.error) and "seed must be" in texts(at.error)
 
 
 def test_sample_url_state_is_reproducible(built):
