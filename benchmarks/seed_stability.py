@@ -31,10 +31,15 @@ def main():
     p.add_argument("--seeds", type=int, nargs="+", default=[1234, 42, 57])
     p.add_argument("--jobs", type=int, default=1, help="seeds trained at once (each uses one torch thread)")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "seed_stability.csv")
+    p.add_argument("--models", type=Path, help="keep the seed models here; seeds already exported there are reused")
     args = p.parse_args()
     rows = []
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = str(args.models or tmp)
+
         def train(seed):
+            if (Path(scratch) / f"{args.dataset}-{args.arch}-seed{seed}" / "card.json").exists():
+                return seed
             subprocess.run([sys.executable, "-m", "training.run", "--dataset", args.dataset, "--arch", args.arch,
                             "--seed", str(seed), f"--suffix=-seed{seed}", "--out", scratch,
                             "--checkpoints", f"{scratch}/ckpt"], cwd=ROOT, check=True,
