@@ -267,6 +267,86 @@ def test_training_curves_and_tables(models_env):
         assert [c.proto.spec for c in at.get("vega_lite_chart")] != charts_before
 
 
+# ------------------------------------------------------------------ image cards (contract's `image` output)
+def toy_image_model(folder: Path, conditional: bool) -> None:
+    """A tiny hand-built ONNX generator z (+ one-hot label) → image [batch, 28, 28] with its card."""
+    import hashlib
+    import json
+
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    latent, classes = 8, [str(d) for d in range(10)]
+    width = latent + (len(classes) if conditional else 0)
+    rng = np.random.default_rng(0)
+    inputs = [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", latent])]
+    nodes, source = [], "z"
+    if conditional:
+        inputs.append(helper.make_tensor_value_info("label", TensorProto.FLOAT, ["batch", len(classes)]))
+        nodes.append(helper.make_node("Concat", ["z", "label"], ["zl"], axis=1))
+        source = "zl"
+    nodes += [helper.make_node("MatMul", [source, "w"], ["h"]), helper.make_node("Sigmoid", ["h"], ["s"]),
+              helper.make_node("Reshape", ["s", "shape"], ["image"])]
+    graph = helper.make_graph(
+        nodes, "toy", inputs, [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 28, 28])],
+        initializer=[numpy_helper.from_array(rng.normal(0, 1, (width, 784)).astype(np.float32), "w"),
+                     numpy_helper.from_array(np.array([-1, 28, 28], dtype=np.int64), "shape")])
+    folder.mkdir(parents=True)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 10  # what onnxruntime 1.31 reads
+    onnx.save(model, folder / "generator.onnx")
+    data = (folder / "generator.onnx").read_bytes()
+    card = {"id": folder.name, "title": f"toy digits {'cGAN' if conditional else 'GAN'}", "kind": "image",
+            "dataset": "mnist", "architecture": "one linear layer + sigmoid (test fixture)", "latent_dim": latent,
+            "condition": {"type": "label", "name": "digit", "classes": classes,
+                          "train_share": {c: 0.1 for c in classes}} if conditional else None,
+            "files": {"generator": {"path": "generator.onnx", "sha256": hashlib.sha256(data).hexdigest(),
+                                    "bytes": len(data)}},
+            "training": {}, "metrics": {}}
+    (folder / "card.json").write_text(json.dumps(card))
+
+
+def test_image_models_render_on_every_page(tmp_path, monkeypatch):
+    toy_image_model(tmp_path / "toy-digits", conditional=False)
+    toy_image_model(tmp_path / "toy-digits-cgan", conditional=True)
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(tmp_path))
+    at = open_page()
+    assert len(at.image) == 2 and not at.error
+    at = open_page("sample", model="toy-digits", n=30)
+    first = at.image[0].proto.imgs[0].url
+    at.number_input(key="sample:seed").set_value(3).run()
+    assert at.image[0].proto.imgs[0].url != first and not at.exception
+    at = open_page("condition", model="toy-digits-cgan", condition="7")
+    assert len(at.image) == 1 and not at.error
+    at = open_page("interpolate", model="toy-digits-cgan")
+    assert len(at.image) == 8
+    at.slider(key="interpolate:steps").set_value(5).run()
+    assert len(at.image) == 5 and not at.exception
+    at = open_page("diagnostics", model="toy-digits")
+    assert "No tabular model" in texts(at.info)
+    at = open_page("training", model="toy-digits")
+    assert "training history" in texts(at.warning)
+
+
+def test_corrupt_onnx_with_matching_hash_is_reported(app_models, tmp_path, monkeypatch):
+    """The card's sha256 matches, but onnxruntime cannot read the file: Home and the pages say so."""
+    import hashlib
+    import json
+    shutil.copytree(app_models / "diabetes-gan", tmp_path / "garbled")
+    shutil.copytree(app_models / "diabetes-cgan", tmp_path / "diabetes-cgan")
+    (tmp_path / "garbled" / "generator.onnx").write_bytes(b"this is not an onnx file")
+    card = json.loads((tmp_path / "garbled" / "card.json").read_text())
+    card["files"]["generator"]["sha256"] = hashlib.sha256(b"this is not an onnx file").hexdigest()
+    (tmp_path / "garbled" / "card.json").write_text(json.dumps(card))
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(tmp_path))
+    at = open_page()
+    assert "cannot be loaded by onnxruntime" in texts(at.error)
+    assert len(at.dataframe) == 1  # the working model still shows its preview
+    at = open_page("sample", model="garbled")
+    assert "cannot be loaded by onnxruntime" in texts(at.error) and not at.dataframe
+
+
 # ------------------------------------------------------------------ last resort
 def test_unexpected_error_is_a_message_not_a_traceback(app_models, tmp_path, monkeypatch):
     """A card that verifies but lacks a key the code needs: the page says so, the app keeps working."""
