@@ -38,6 +38,8 @@ with c2:
     seed = state.pick_seed(PAGE)
 
 raw = state.initial("condition", None)
+if st.session_state.get("condition:for", model_id) != model_id:
+    raw = None  # the condition in the URL belongs to the model picked before: start afresh, silently
 try:
     start = state.parse_condition(raw, classes) if raw is not None else minority
 except ValueError as exc:
@@ -80,6 +82,7 @@ def conditioned():
         st.error(str(exc), icon=state.ERROR_ICON)
         return
     state.remember("condition", text)
+    st.session_state["condition:for"] = model_id
 
     if card.get("kind") == "image":
         images, codes = sample_images(model, min(n, 200), seed, condition)

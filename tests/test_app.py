@@ -176,6 +176,17 @@ def test_condition_class_and_mix_are_exact(models_env):
     assert at.get("vega_lite_chart")
 
 
+def test_condition_switching_model_drops_the_old_condition_quietly(models_env):
+    ids = sorted(p.name for p in models_env.glob("*-cgan") if (p / "card.json").is_file())
+    if len(ids) < 2:
+        pytest.skip("needs two conditional models")
+    at = open_page("condition", model=ids[0], n=100)
+    at.radio(key="condition:mode").set_value("Class mix").run()
+    at.selectbox(key="condition:model").select(ids[1]).run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert at.query_params["model"] == ids[1]
+
+
 def test_condition_bad_condition_and_unconditional_model(built):
     at = open_page("condition", model="diabetes-cgan", condition="nan")
     assert "unknown class 'nan'" in texts(at.error)
