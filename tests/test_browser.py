@@ -128,8 +128,9 @@ def test_every_page_renders_and_is_screenshotted(page, server, models):
         settle(page, title)
         if name == "diagnostics" or (name == "condition" and conditional(models)):
             expect(page.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible()
-        if name in ("home", "sample", "interpolate"):
-            expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+        if name in ("home", "sample", "interpolate") or (name == "condition" and conditional(models)):
+            expect(page.locator('[data-testid="stDataFrame"]').last).to_be_visible()
+            page.wait_for_timeout(500)  # let the grids paint before the screenshot
         page.screenshot(path=str(DOCS / f"screenshot-{name}.png"))
 
 
