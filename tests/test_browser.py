@@ -24,6 +24,7 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is absent (apt-get install -y chromium)", allow_module_level=True)
 playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 expect = playwright.expect
+expect.set_options(timeout=30_000)  # assertions wait for Streamlit reruns on a busy 2-core machine
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

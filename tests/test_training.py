@@ -38,8 +38,11 @@ def test_onnx_equals_torch(quick_models, diabetes, tmp_path):
     via_torch = gan.sample(400, seed=7, labels=labels)
     via_onnx = Model.load("check", tmp_path).generate(np.random.default_rng(7).standard_normal((400, 16), dtype=np.float32), labels)
     assert (via_onnx["class"] == via_torch["class"]).all()
+    step = {"mass": 0.1, "pedi": 0.001}  # one rounding unit; the others are integers
     for col in diabetes.numeric:
-        assert np.allclose(via_onnx[col], via_torch[col], atol=10 ** -2), col
+        diff = (via_onnx[col] - via_torch[col]).abs()
+        # float32 kernels differ in the last bits, which can flip a rounding at a boundary
+        assert diff.max() <= step.get(col, 1) + 1e-9 and (diff == 0).mean() >= 0.98, col
 
 
 def test_same_seed_same_rows_other_seed_other_rows(quick_models):
