@@ -207,7 +207,11 @@ class Model:
         feed = encode_frame(self.card, frame)
         if self.classes:
             feed["label"] = self.one_hot(frame[self.condition["name"]].to_numpy())
-        return self.sessions["discriminator"].run(None, feed)[0][:, 0]
+        # small batches: the in-graph quantile encoder holds [batch, columns, quantiles] floats
+        session, step = self.sessions["discriminator"], 256
+        parts = [session.run(None, {k: v[i:i + step] for k, v in feed.items()})[0][:, 0]
+                 for i in range(0, len(frame), step)]
+        return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
 
 def check_n(n, limit: int = MAX_ROWS) -> int:
