@@ -42,7 +42,7 @@ def main():
                 return seed
             subprocess.run([sys.executable, "-m", "training.run", "--dataset", args.dataset, "--arch", args.arch,
                             "--seed", str(seed), f"--suffix=-seed{seed}", "--out", scratch,
-                            "--checkpoints", f"{scratch}/ckpt"], cwd=ROOT, check=True,
+                            "--checkpoints", f"{scratch}/ckpt", "--resume"], cwd=ROOT, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             return seed
 
