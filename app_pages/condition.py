@@ -8,7 +8,7 @@ from explorer import charts
 from explorer.datasets import DataUnavailable
 from explorer.diagnostics import fidelity
 from explorer.images import grid, sample_images
-from explorer.models import ModelError, label_counts
+from explorer.models import label_counts
 
 PAGE = "condition"
 ONE, MIX = "One class", "Class mix"
@@ -23,11 +23,7 @@ if model_id is None:
     st.info("No label-conditional model is exported yet (their ids end in `-cgan`). Train one with "
             "`python -m training.run --arch cgan`.")
     st.stop()
-try:
-    model = state.load_model(model_id)
-except ModelError as exc:
-    st.error(str(exc), icon=state.ERROR_ICON)
-    st.stop()
+model = state.open_model(model_id)
 card, classes, target = model.card, model.classes, model.condition["name"]
 minority = card.get("minority_class") if card.get("minority_class") in classes else classes[-1]
 

@@ -4,7 +4,6 @@ import streamlit as st
 from explorer import app_diagnostics as ad
 from explorer import app_state as state
 from explorer.datasets import DataUnavailable
-from explorer.models import ModelError
 
 PAGE = "diagnostics"
 LIMIT = 20_000
@@ -17,11 +16,7 @@ model_id = state.pick_model(PAGE, cards, refused, where=lambda c: c.get("kind", 
 if model_id is None:
     st.info("No tabular model is exported yet; digit diagnostics arrive with the MNIST models.")
     st.stop()
-try:
-    model = state.load_model(model_id)
-except ModelError as exc:
-    st.error(str(exc), icon=state.ERROR_ICON)
-    st.stop()
+model = state.open_model(model_id)
 card = model.card
 
 c1, c2, c3 = st.columns(3)

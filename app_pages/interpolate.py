@@ -7,7 +7,6 @@ from explorer import app_state as state
 from explorer import charts
 from explorer.images import classify, generate_images, grid
 from explorer.interpolate import METHODS, path
-from explorer.models import ModelError
 
 PAGE = "interpolate"
 st.title("Interpolate")
@@ -19,11 +18,7 @@ model_id = state.pick_model(PAGE, cards, refused)
 if model_id is None:
     st.warning("No usable model: see the Home page.")
     st.stop()
-try:
-    model = state.load_model(model_id)
-except ModelError as exc:
-    st.error(str(exc), icon=state.ERROR_ICON)
-    st.stop()
+model = state.open_model(model_id)
 card = model.card
 
 c1, c2, c3 = st.columns(3)

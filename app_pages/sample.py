@@ -4,7 +4,6 @@ import streamlit as st
 from explorer import analysis as an
 from explorer import app_state as state
 from explorer.images import grid, png_bytes, sample_images
-from explorer.models import ModelError
 
 PAGE = "sample"
 st.title("Sample")
@@ -25,11 +24,7 @@ with c2:
 if n is None:
     st.stop()
 
-try:
-    model = state.load_model(model_id)
-except ModelError as exc:
-    st.error(str(exc), icon=state.ERROR_ICON)
-    st.stop()
+model = state.open_model(model_id)
 
 if image:
     images, _ = sample_images(model, n, seed)

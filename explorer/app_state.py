@@ -127,6 +127,15 @@ def load_model(model_id: str) -> Model:
     return _load(str(root), model_id, folder_signature(root / model_id))
 
 
+def open_model(model_id: str) -> Model:
+    """The page's model, or its refusal reason shown in place of the page."""
+    try:
+        return load_model(model_id)
+    except ModelError as exc:
+        st.error(str(exc), icon=ERROR_ICON)
+        st.stop()
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _sample(root: str, model_id: str, signature: tuple, n: int, seed: int, mix) -> pd.DataFrame:
     return _load(root, model_id, signature).sample(n, seed=seed, mix=mix)
