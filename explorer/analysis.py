@@ -66,43 +66,11 @@ def histogram(real: pd.Series | None, synth: pd.Series, numeric: bool, bins: int
     return out
 
 
-def association(df: pd.DataFrame, numeric: list[str], bins: int = 10) -> pd.DataFrame:
-    """``explorer.diagnostics.association`` with the same numbers, ~20× faster for the app.
-
-    Same coding (numerics cut into ``bins`` quantile bins of their first-rank, categoricals as
-    category codes), |Spearman| for two numerics and Cramér's V otherwise — but each contingency
-    table comes from one ``np.bincount`` instead of ``pd.crosstab``. tests/test_app_logic.py checks
-    that both give the same matrix.
-    """
-    cols = list(df.columns)
-    codes = {}
-    for col in cols:
-        raw = (pd.qcut(df[col].rank(method="first"), bins, labels=False) if col in numeric
-               else df[col].astype("category").cat.codes)
-        codes[col] = np.unique(raw.to_numpy(), return_inverse=True)[1].ravel()
-    out = np.eye(len(cols))
-    n = len(df)
-    for i, a in enumerate(cols):
-        for j in range(i + 1, len(cols)):
-            b = cols[j]
-            if a in numeric and b in numeric:
-                v = abs(df[a].corr(df[b], method="spearman"))
-            else:
-                ka, kb = codes[a].max() + 1 if n else 0, codes[b].max() + 1 if n else 0
-                if min(ka, kb) < 2:
-                    v = 0.0
-                else:
-                    table = np.bincount(codes[a] * kb + codes[b], minlength=ka * kb).reshape(ka, kb).astype(float)
-                    expected = table.sum(1, keepdims=True) @ table.sum(0, keepdims=True) / n
-                    chi2 = ((table - expected) ** 2 / expected).sum()
-                    v = float(np.sqrt(chi2 / n / (min(ka, kb) - 1)))
-            out[i, j] = out[j, i] = 0.0 if np.isnan(v) else v
-    return pd.DataFrame(out, index=cols, columns=cols)
-
-
 def association_long(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str], max_rows: int = 5000,
                      seed: int = 0) -> pd.DataFrame:
     """Pairwise association (|Spearman| / Cramér's V) of real and synthetic and their difference."""
+    from explorer.diagnostics import association
+
     real = real.sample(min(len(real), max_rows), random_state=seed)
     synth = synth[real.columns].sample(min(len(synth), max_rows), random_state=seed)
     with warnings.catch_warnings():  # a constant column has no Spearman correlation: counted as 0
@@ -114,23 +82,14 @@ def association_long(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str]
     return out
 
 
-def encoder(real: pd.DataFrame, numeric: list[str]):
-    """Min-max scaled numerics + one-hot categoricals (a fitted ColumnTransformer), fitted on the real rows."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.preprocessing import MinMaxScaler, OneHotEncoder
-
-    categorical = [c for c in real.columns if c not in numeric]
-    return ColumnTransformer([("num", MinMaxScaler(), numeric),
-                              ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical)]
-                             ).fit(real)
-
-
 def projection(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str], method: str = "pca",
                max_rows: int = 1000, seed: int = 0) -> pd.DataFrame:
     """2-D map of real and synthetic rows (PCA fitted on real, or t-SNE on both): x, y, source."""
     real = real.sample(min(len(real), max_rows), random_state=seed)
     synth = synth[real.columns].sample(min(len(synth), max_rows), random_state=seed)
-    space = encoder(real, numeric)
+    from explorer.diagnostics import distance_space
+
+    space = distance_space(real, numeric)
     xr, xs = space.transform(real), space.transform(synth)
     if method == "pca":
         from sklearn.decomposition import PCA

