@@ -12,18 +12,47 @@ import numpy as np
 from explorer.models import Model
 
 
-def generate_images(model: Model, z: np.ndarray, codes: np.ndarray | None = None) -> np.ndarray:
+def generate_images(model: Model, z: np.ndarray, codes: np.ndarray | None = None, batch: int = 2000) -> np.ndarray:
+    """Images [n, 28, 28] in [0, 1] for latents ``z`` (and digit indices for a conditional model)."""
     z = np.asarray(z, dtype=np.float32)
+    if z.ndim != 2 or z.shape[1] != model.latent_dim:
+        raise ValueError(f"z must have shape [n, {model.latent_dim}], got {list(z.shape)}")
     feed = {"z": z}
     if model.classes:
-        if codes is None:
+        if codes is None or len(codes) != len(z):
             raise ValueError(f"{model.id} is conditional: give one label per image")
-        feed["label"] = np.eye(len(model.classes), dtype=np.float32)[np.asarray(codes, dtype=np.int64)]
-    names = [o.name for o in model.sessions["generator"].get_outputs()]
-    out = dict(zip(names, model.sessions["generator"].run(None, feed)))
-    if "image" not in out:
-        out = {"image": model.sessions["decoder"].run(None, {"latent": out["latent"]})[0]}
-    return np.clip(out["image"].reshape(len(z), 28, 28), 0, 1)
+        codes = np.asarray(codes)
+        if codes.dtype.kind not in "iu" or codes.min(initial=0) < 0 or codes.max(initial=0) >= len(model.classes):
+            raise ValueError(f"labels must be whole numbers from 0 to {len(model.classes) - 1}")
+        feed["label"] = np.eye(len(model.classes), dtype=np.float32)[codes]
+    session = model.sessions["generator"]
+    names = [o.name for o in session.get_outputs()]
+    parts = []
+    for start in range(0, len(z), batch):
+        out = dict(zip(names, session.run(None, {k: v[start:start + batch] for k, v in feed.items()})))
+        parts.append(out["image"] if "image" in out else decode_latents(model, out["latent"]))
+    if not parts:
+        return np.zeros((0, 28, 28), np.float32)
+    return np.clip(np.concatenate(parts).reshape(len(z), 28, 28), 0, 1)
+
+
+def decode_latents(model: Model, latents: np.ndarray) -> np.ndarray:
+    """Autoencoder latents → images, for latent-space models (``decoder.onnx``)."""
+    if "decoder" not in model.sessions:
+        raise ValueError(f"{model.id} is not a latent-space model: it ships no decoder")
+    return model.sessions["decoder"].run(None, {"latent": np.asarray(latents, dtype=np.float32)})[0]
+
+
+def encode_images(model: Model, images: np.ndarray) -> np.ndarray:
+    """Images [n, 28, 28] in [0, 1] → autoencoder latents (``encoder.onnx``)."""
+    if "encoder" not in model.sessions:
+        raise ValueError(f"{model.id} ships no encoder: only latent-space models encode real images")
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"images must have shape [n, 28, 28], got {list(images.shape)}")
+    if images.size and (images.min() < 0 or images.max() > 1 or not np.isfinite(images).all()):
+        raise ValueError("image pixels must be finite and in [0, 1]")
+    return model.sessions["encoder"].run(None, {"image": images})[0]
 
 
 def sample_images(model: Model, n: int, seed: int, mix=None) -> tuple[np.ndarray, np.ndarray | None]:

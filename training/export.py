@@ -73,7 +73,7 @@ def code_version() -> str:
     return commit + ("-dirty" if dirty else "")
 
 
-def _onnx_export(module: nn.Module, args: tuple, names: list[str], outputs: list[str], path: Path) -> None:
+def onnx_export(module: nn.Module, args: tuple, names: list[str], outputs: list[str], path: Path) -> None:
     module.eval()
     batch = torch.export.Dim("batch", min=1)
     torch.onnx.export(module, args, str(path), input_names=names, output_names=outputs, dynamo=True,
@@ -97,6 +97,12 @@ def _compare(torch_out, ort_out, columns: list[dict], what: str) -> None:
 def export(gan: TabularGAN, table: Table, model_id: str, root: Path, command: str,
            title: str | None = None, evaluate: bool = True) -> Path:
     """Write exported/<model_id>/ and return it; the old folder is replaced only on success."""
+    return write_atomically(root, model_id, lambda tmp: _write(gan, table, model_id, tmp, command, title, evaluate))
+
+
+def write_atomically(root: Path, model_id: str, write) -> Path:
+    """Run ``write(tmp_folder)``, then swap the folder in as ``root/model_id``; on any failure the
+    previous model stays in place, untouched."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     _recover(root, model_id)
@@ -104,12 +110,18 @@ def export(gan: TabularGAN, table: Table, model_id: str, root: Path, command: st
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        _write(gan, table, model_id, tmp, command, title, evaluate)
+        write(tmp)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)  # the previous export stays in place, untouched
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
     _swap(tmp, root / model_id)
     return root / model_id
+
+
+def file_entries(folder: Path, files: dict[str, str]) -> dict:
+    """The card's ``files`` block: path, sha256 and size of each file."""
+    return {name: {"path": path, "sha256": sha256(folder / path), "bytes": (folder / path).stat().st_size}
+            for name, path in files.items()}
 
 
 def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str, title: str | None,
@@ -122,7 +134,7 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
     g_args = (z, label) if c.conditional else (z,)
     g_module = _CondGenerator(gan) if c.conditional else _Generator(gan)
     g_names = ["z", "label"] if c.conditional else ["z"]
-    _onnx_export(g_module, g_args, g_names, ["numeric", "categorical"], tmp / "generator.onnx")
+    onnx_export(g_module, g_args, g_names, ["numeric", "categorical"], tmp / "generator.onnx")
     with torch.no_grad():
         g_out = g_module(*g_args)
     feeds = {name: a.numpy() for name, a in zip(g_names, g_args)}
@@ -133,7 +145,7 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
         d_module = _CondDiscriminator(gan) if c.conditional else _Discriminator(gan)
         d_args = tuple(torch.as_tensor(a) for a in g_out) + ((label,) if c.conditional else ())
         d_names = ["numeric", "categorical"] + (["label"] if c.conditional else [])
-        _onnx_export(d_module, d_args, d_names, ["logit"], tmp / "discriminator.onnx")
+        onnx_export(d_module, d_args, d_names, ["logit"], tmp / "discriminator.onnx")
         with torch.no_grad():
             expected = d_module(*d_args).numpy()
         got = ort.InferenceSession(str(tmp / "discriminator.onnx"), providers=["CPUExecutionProvider"]).run(
@@ -163,8 +175,7 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
                           "categorical": "one-hot; straight-through hard one-hot in training, argmax in-graph",
                           "impute": c.impute, "modes": getattr(tf, "modes_", {})},
         "data": {"split": table.split, "train_rows": len(table.train), "holdout_rows": len(table.holdout)},
-        "files": {name: {"path": path, "sha256": sha256(tmp / path), "bytes": (tmp / path).stat().st_size}
-                  for name, path in files.items()},
+        "files": file_entries(tmp, files),
         "training": {"command": command, "seed": c.seed, "epochs_run": gan.epoch, "best_epoch": gan.best_epoch,
                      "seconds": round(gan.seconds, 1), "code_version": code_version(),
                      "torch": torch.__version__, "python": platform.python_version(),

@@ -1,10 +1,11 @@
-"""Train and export the tabular generators: ``python -m training.run``.
+"""Train and export the generators: ``python -m training.run``.
 
 Examples:
   python -m training.run                              # all six default models
   python -m training.run --dataset adult --arch cgan  # one model
   python -m training.run --quick --out /tmp/models    # seconds-long smoke run
   python -m training.run --dataset adult --resume     # continue after an interruption
+  python -m training.run --dataset mnist --arch pixel-cgan --threads 2   # a digit model
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import torch
 from explorer.datasets import TABLES, load_table
 from training.configs import config_for, parse_override
 from training.export import export
+from training import run_digits
 from training.gan import TabularGAN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,8 +29,9 @@ def main(argv: list[str] | None = None) -> list[Path]:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m training.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="all", help=f"one of {', '.join(TABLES)} or all")
-    parser.add_argument("--arch", default="all", help="gan, cgan or all")
+    parser.add_argument("--dataset", default="all", help=f"one of {', '.join(TABLES)}, all (the tables) or mnist")
+    parser.add_argument("--arch", default="all", help="gan, cgan or all; for mnist: "
+                        "latent-gan, latent-cgan, pixel-cgan, mlp-gan or all")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, help="override the dataset's default epochs")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -44,6 +47,9 @@ def main(argv: list[str] | None = None) -> list[Path]:
                              "little from more, and a second busy process no longer stalls training)")
     args = parser.parse_args(argv)
 
+    if args.dataset == "mnist":
+        return run_digits.main(argv, args.out, args.checkpoints, args.seed, args.epochs, args.quick, args.suffix,
+                               args.threads, evaluate=not args.no_eval)
     datasets = list(TABLES) if args.dataset == "all" else [args.dataset]
     archs = ["gan", "cgan"] if args.arch == "all" else [args.arch]
     unknown = [d for d in datasets if d not in TABLES]

@@ -1,0 +1,383 @@
+"""Train and export the MNIST models: ``python -m training.run --dataset mnist [--arch ...]``.
+
+Models (each exported to ``exported/mnist-<arch>/`` with the judge classifier beside it):
+  latent-gan   GAN in the autoencoder's latent space (R4); ships generator → latent, decoder, encoder
+  latent-cgan  the same, conditioned on the digit (R4)
+  pixel-cgan   convolutional digit-conditioned GAN with a projection discriminator
+  mlp-gan      R5's plain MLP GAN (784-256-1 / 100-256-784, tanh, BCE, Adam): the baseline row
+
+The judge classifier and the autoencoder are shared prerequisites: trained on first use with their
+own fixed seed and settings, kept in ``checkpoints/`` (weights only), and described in each card.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shlex
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from explorer import digit_metrics as dm
+from explorer.datasets import load_mnist
+from explorer.images import generate_images
+from explorer.interpolate import path
+from explorer.models import Model
+from training import digits
+from training.digit_nets import (Classifier, Encoder, ImageDecoder, Judge, LatentDiscriminator,
+                                 LatentGenerator, MLPDiscriminator, MLPGenerator, PixelDiscriminator,
+                                 PixelGenerator)
+from training.export import code_version, file_entries, onnx_export, write_atomically
+
+ROOT = Path(__file__).resolve().parent.parent
+ARCHS = ("latent-gan", "latent-cgan", "pixel-cgan", "mlp-gan")
+DIGITS = [str(d) for d in range(10)]
+AE_LATENT = 32
+SETTINGS = {  # (noise_dim, epochs, batch, loss, lr_g, lr_d, ema) per architecture
+    "latent-gan": dict(noise_dim=32, epochs=30, batch=128, loss="bce", lr_g=5e-4, lr_d=5e-4, ema=0.999),
+    "latent-cgan": dict(noise_dim=32, epochs=30, batch=128, loss="bce", lr_g=5e-4, lr_d=5e-4, ema=0.999),
+    "pixel-cgan": dict(noise_dim=64, epochs=10, batch=64, loss="hinge", lr_g=2e-4, lr_d=2e-4, ema=0.999),
+    "mlp-gan": dict(noise_dim=100, epochs=30, batch=64, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0),
+}
+JUDGE_EPOCHS, AE_EPOCHS = 6, 12
+
+
+class LatentToImage(nn.Module):
+    """Decoder in the contract's units: raw autoencoder latent → image."""
+
+    def __init__(self, decoder: ImageDecoder):
+        super().__init__()
+        self.decoder = decoder
+
+    def forward(self, latent):
+        return self.decoder(latent)
+
+
+class StandardisedGenerator(nn.Module):
+    """Latent generator whose output is un-standardised in-graph, so ``latent`` feeds ``decoder.onnx``."""
+
+    def __init__(self, G: nn.Module, mean: torch.Tensor, std: torch.Tensor):
+        super().__init__()
+        self.G = G
+        self.register_buffer("mean", mean)
+        self.register_buffer("std", std)
+
+    def forward(self, z, label=None):
+        out = self.G(z) if label is None else self.G(z, label)
+        return out * self.std + self.mean
+
+
+class LatentJudge(nn.Module):
+    """The latent discriminator as an image scorer: image → encoder → standardise → D."""
+
+    def __init__(self, encoder: Encoder, D: nn.Module, mean: torch.Tensor, std: torch.Tensor):
+        super().__init__()
+        self.encoder, self.D = encoder, D
+        self.register_buffer("mean", mean)
+        self.register_buffer("std", std)
+
+    def forward(self, image, label=None):
+        h = (self.encoder(image) - self.mean) / self.std
+        return self.D(h) if label is None else self.D(h, label)
+
+
+class TanhToUnit(nn.Module):
+    """R5's generator works in [-1, 1]; the contract's images are in [0, 1]."""
+
+    def __init__(self, G: nn.Module):
+        super().__init__()
+        self.G = G
+
+    def forward(self, z):
+        return (self.G(z) + 1) / 2
+
+
+class UnitToTanh(nn.Module):
+    def __init__(self, D: nn.Module):
+        super().__init__()
+        self.D = D
+
+    def forward(self, image):
+        return self.D(image * 2 - 1)
+
+
+def _cached(path: Path, build, meta: dict):
+    """Load a prerequisite's weights from ``path`` when made with the same ``meta``; else build and save."""
+    if path.is_file():
+        state = torch.load(path, weights_only=True)
+        if state.get("meta") == meta:
+            return state
+    state = build()
+    state["meta"] = meta
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+    return state
+
+
+def judge(data: dict, checkpoints: Path, quick: bool) -> tuple[Classifier, dict]:
+    epochs = 1 if quick else JUDGE_EPOCHS
+    rows = 6000 if quick else len(data["x"])
+    meta = {"epochs": epochs, "rows": rows, "seed": 0}
+
+    def build():
+        start = time.perf_counter()
+        net = digits.train_classifier(data["x"][:rows], data["y"][:rows], epochs=epochs, seed=0)
+        seconds = time.perf_counter() - start
+        info = {"test_accuracy": digits.accuracy(net, data["xt"], data["yt"]),
+                "fgsm": digits.fgsm_table(net, data["xt"][:2000 if quick else 10000], data["yt"][:2000 if quick else 10000]),
+                "seconds": round(seconds, 1)}
+        return {"weights": net.state_dict(), "info": info}
+
+    state = _cached(checkpoints / f"mnist-classifier{'-quick' if quick else ''}.pt", build, meta)
+    net = Classifier()
+    net.load_state_dict(state["weights"])
+    return net.eval(), {**state["info"], "settings": meta, "architecture": "CNN 32-32-pool-64-pool-128-10, BatchNorm, "
+                        "random ±2 px shifts, Adam one-cycle; features = the 128-d penultimate layer"}
+
+
+def autoencoder(data: dict, checkpoints: Path, quick: bool) -> tuple[Encoder, ImageDecoder, dict]:
+    epochs = 1 if quick else AE_EPOCHS
+    rows = 6000 if quick else len(data["x"])
+    meta = {"epochs": epochs, "rows": rows, "seed": 0, "latent_dim": AE_LATENT}
+
+    def build():
+        start = time.perf_counter()
+        enc, dec = digits.train_autoencoder(data["x"][:rows], AE_LATENT, epochs=epochs, seed=0)
+        seconds = time.perf_counter() - start
+        return {"encoder": enc.state_dict(), "decoder": dec.state_dict(), "info": {"seconds": round(seconds, 1)}}
+
+    state = _cached(checkpoints / f"mnist-autoencoder{'-quick' if quick else ''}.pt", build, meta)
+    enc, dec = Encoder(AE_LATENT), ImageDecoder(AE_LATENT)
+    enc.load_state_dict(state["encoder"])
+    dec.load_state_dict(state["decoder"])
+    enc.eval(), dec.eval()
+    with torch.no_grad():
+        bce = float(torch.nn.functional.binary_cross_entropy(dec(enc(data["xt"][:2000])), data["xt"][:2000]))
+    return enc, dec, {**state["info"], "settings": meta, "test_reconstruction_bce": bce, **few_label_accuracy(enc, data)}
+
+
+def few_label_accuracy(enc: Encoder, data: dict, per_digit: int = 5, seed: int = 0) -> dict:
+    """R4's test: classify the test set from latent codes with 50 labelled training images.
+
+    Only those 50 labels are used: the other 59,950 training codes take part unlabelled, through
+    scikit-learn's label spreading over a k-NN graph; a plain 1-NN on the 50 is reported beside it.
+    """
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.semi_supervised import LabelSpreading
+
+    y = data["y"].numpy()
+    rng = np.random.default_rng(seed)
+    chosen = np.concatenate([rng.choice(np.flatnonzero(y == d), per_digit, replace=False) for d in range(10)])
+    scaler = StandardScaler().fit(digits.encode(enc, data["x"]).numpy())
+    train = scaler.transform(digits.encode(enc, data["x"]).numpy())
+    test = scaler.transform(digits.encode(enc, data["xt"]).numpy())
+    yt = data["yt"].numpy()
+    nearest = KNeighborsClassifier(1).fit(train[chosen], y[chosen])
+    partial = np.full(len(y), -1)
+    partial[chosen] = y[chosen]
+    spread = LabelSpreading(kernel="knn", n_neighbors=10, alpha=0.2, max_iter=100).fit(train, partial)
+    spread_test = KNeighborsClassifier(10).fit(train, spread.transduction_).predict(test)
+    return {"labels_used": int(len(chosen)),
+            "fifty_label_1nn_accuracy": float((nearest.predict(test) == yt).mean()),
+            "fifty_label_spreading_accuracy": float((spread_test == yt).mean())}
+
+
+def load(quick: bool) -> dict:
+    raw = load_mnist()
+    return {"x": digits.as_images(raw["x_train"]), "y": torch.from_numpy(raw["y_train"].astype(np.int64)),
+            "xt": digits.as_images(raw["x_test"]), "yt": torch.from_numpy(raw["y_test"].astype(np.int64))}
+
+
+def main(argv: list[str], out: Path, checkpoints: Path, seed: int, epochs: int | None, quick: bool,
+         suffix: str, threads: int, evaluate: bool = True) -> list[Path]:
+    parser = argparse.ArgumentParser(prog="python -m training.run --dataset mnist")
+    parser.add_argument("--arch", default="all", help=f"one of {', '.join(ARCHS)} or all")
+    args, _ = parser.parse_known_args(argv)
+    archs = list(ARCHS) if args.arch == "all" else [args.arch]
+    if any(a not in ARCHS for a in archs):
+        raise SystemExit(f"unknown MNIST architecture {args.arch!r}; choose one of {', '.join(ARCHS)} or all")
+    torch.set_num_threads(threads)
+    command = "python -m training.run " + shlex.join(argv)
+    data = load(quick)
+    classifier, judge_info = judge(data, checkpoints, quick)
+    written = []
+    for arch in archs:
+        ae = autoencoder(data, checkpoints, quick) if arch.startswith("latent") else None
+        s = dict(SETTINGS[arch])
+        if quick:
+            s.update(epochs=1)
+        if epochs:
+            s["epochs"] = epochs
+        settings = digits.GANSettings(seed=seed, **s)
+        modules, G, history, seconds = build_and_train(arch, data, settings, ae, quick)
+        model_id = f"mnist-{arch}{suffix}"
+        info = {"command": command, "seed": seed, "epochs_run": settings.epochs, "best_epoch": settings.epochs,
+                "seconds": round(seconds, 1), "code_version": code_version(), "torch": torch.__version__,
+                "python": platform.python_version(), "threads": threads, "config": asdict(settings),
+                "rows": len(data["x"]) if not quick else QUICK_ROWS}
+        path = write_atomically(out, model_id, lambda tmp: _write(
+            tmp, model_id, arch, modules, classifier, judge_info, ae[2] if ae else None, history, info, data,
+            evaluate, quick))
+        print(f"exported {path} ({seconds:.0f} s)")
+        written.append(path)
+    return written
+
+
+QUICK_ROWS = 3200
+
+
+def build_and_train(arch: str, data: dict, s: digits.GANSettings, ae, quick: bool):
+    """Networks for ``arch``, trained; returns the modules to export, G, history and seconds."""
+    rows = QUICK_ROWS if quick else len(data["x"])
+    x, onehot = data["x"][:rows], torch.eye(10)[data["y"][:rows]]
+    torch.manual_seed(s.seed)
+    if arch.startswith("latent"):
+        enc, dec, _ = ae
+        codes = digits.encode(enc, x)
+        mean, std = codes.mean(0), codes.std(0)
+        cond = arch == "latent-cgan"
+        G = LatentGenerator(s.noise_dim, AE_LATENT, 10 if cond else 0)
+        D = LatentDiscriminator(AE_LATENT, 10 if cond else 0)
+        G, history, seconds = digits.train_gan(G, D, (codes - mean) / std, onehot if cond else None, s)
+        return {"generator": (StandardisedGenerator(G, mean, std), ["latent"]),
+                "decoder": (LatentToImage(dec), ["image"]), "encoder": (enc, ["latent"]),
+                "discriminator": (LatentJudge(enc, D.eval(), mean, std), ["logit"])}, G, history, seconds
+    if arch == "pixel-cgan":
+        G, D = PixelGenerator(s.noise_dim, 10), PixelDiscriminator(10)
+        G, history, seconds = digits.train_gan(G, D, x, onehot, s)
+        return {"generator": (G, ["image"]), "discriminator": (D.eval(), ["logit"])}, G, history, seconds
+    G, D = MLPGenerator(s.noise_dim), MLPDiscriminator()
+    G, history, seconds = digits.train_gan(G, D, x * 2 - 1, None, s)
+    return {"generator": (TanhToUnit(G), ["image"]), "discriminator": (UnitToTanh(D.eval()), ["logit"])}, G, history, seconds
+
+
+def _inputs(name: str, module: nn.Module, noise_dim: int, conditional: bool):
+    """Example inputs (batch 8) and their names for exporting one of the model's graphs."""
+    gen = torch.Generator().manual_seed(1)
+    label = torch.eye(10)[torch.arange(8) % 10]
+    image = torch.rand(8, 28, 28, generator=gen)
+    if name == "generator":
+        z = torch.randn(8, noise_dim, generator=gen)
+        return ((z, label), ["z", "label"]) if conditional else ((z,), ["z"])
+    if name == "decoder":
+        return (torch.randn(8, AE_LATENT, generator=gen),), ["latent"]
+    if name == "discriminator" and conditional:
+        return (image, label), ["image", "label"]
+    return (image,), ["image"]
+
+
+def _export_checked(module: nn.Module, args: tuple, names: list[str], outputs: list[str], path: Path) -> None:
+    """ONNX export, then onnxruntime must reproduce torch on the same inputs."""
+    import onnxruntime as ort
+
+    module.eval()
+    onnx_export(module, args, names, outputs, path)
+    with torch.no_grad():
+        expected = module(*args)
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        None, {n: a.numpy() for n, a in zip(names, args)})
+    for e, g, o in zip(expected, got, outputs):
+        if not np.allclose(e.numpy(), g, atol=1e-4, rtol=1e-3):
+            raise AssertionError(f"{path.name}: onnxruntime output {o!r} differs from torch "
+                                 f"(max {np.abs(e.numpy() - g).max():.2e})")
+
+
+def _write(tmp: Path, model_id: str, arch: str, modules: dict, classifier: Classifier, judge_info: dict,
+           ae_info: dict | None, history: list, training: dict, data: dict, evaluate: bool, quick: bool) -> None:
+    conditional = arch.endswith("cgan")
+    noise_dim = training["config"]["noise_dim"]
+    modules = {**modules, "classifier": (Judge(classifier), ["probs", "features"])}
+    files = {}
+    for name, (module, outputs) in modules.items():
+        args, names = _inputs(name, module, noise_dim, conditional)
+        _export_checked(module, args, names, outputs, tmp / f"{name}.onnx")
+        files[name] = f"{name}.onnx"
+    (tmp / "history.json").write_text(json.dumps(history))
+    files["history"] = "history.json"
+    counts = np.bincount(data["y"].numpy(), minlength=10)
+    card = {
+        "id": model_id, "title": TITLES[arch], "kind": "image", "dataset": "mnist",
+        "architecture": ARCHITECTURES[arch], "latent_dim": noise_dim,
+        "latent_distribution": "standard normal, drawn with numpy.random.default_rng(seed).standard_normal",
+        "condition": {"type": "label", "name": "digit", "classes": DIGITS,
+                      "train_share": {d: float(c / counts.sum()) for d, c in zip(DIGITS, counts)}} if conditional else None,
+        "image": {"shape": [28, 28], "range": [0, 1]},
+        "files": file_entries(tmp, files),
+        "training": training,
+        "judge": judge_info,
+        "autoencoder": ae_info,
+        "data": {"train_rows": len(data["x"]), "test_rows": len(data["xt"])},
+        "metrics": {},
+    }
+    (tmp / "card.json").write_text(json.dumps(card, indent=1))
+    if evaluate:
+        card["metrics"] = evaluate_digits(Model.from_folder(tmp), data, n=2000 if quick else 10_000)
+        (tmp / "card.json").write_text(json.dumps(card, indent=1))
+
+
+TITLES = {"latent-gan": "MNIST latent GAN", "latent-cgan": "MNIST latent cGAN (digit)",
+          "pixel-cgan": "MNIST pixel cGAN (digit)", "mlp-gan": "MNIST plain MLP GAN (R5 baseline)"}
+ARCHITECTURES = {
+    "latent-gan": f"MLP GAN in a {AE_LATENT}-d conv autoencoder latent: G 32 → 256-256 → {AE_LATENT} (BatchNorm), "
+                  "D 256-256 → 1, BCE, EMA generator",
+    "latent-cgan": f"conditional MLP GAN in a {AE_LATENT}-d conv autoencoder latent: G 32+digit → 256-256 → "
+                   f"{AE_LATENT}, D latent+digit → 256-256 → 1 (R4), BCE, EMA generator",
+    "pixel-cgan": "DCGAN-style conditional GAN: G 64+digit → 128×7×7 → 64×14×14 → 1×28×28; spectral-norm CNN D "
+                  "with a projection head for the digit; hinge loss, EMA generator",
+    "mlp-gan": "R5: G Linear(100,256)-ReLU-Linear(256,784)-Tanh; D Linear(784,256)-LeakyReLU(0.2)-Linear(256,1); "
+               "BCE, Adam(2e-4, β1 0.5)",
+}
+
+
+def evaluate_digits(model: Model, data: dict, n: int = 10_000, seed: int = 0, pairs: int = 50,
+                    steps: int = 10) -> dict:
+    """The card's metrics, measured through the exported ONNX graphs against the real test set."""
+    session = model.sessions["classifier"]
+    test = data["xt"].numpy()[:n]
+    rng = np.random.default_rng(seed)
+    train = data["x"].numpy()[rng.choice(len(data["x"]), min(n, len(data["x"])), replace=False)]
+    _, f_test = dm.judge(session, test)
+    _, f_train = dm.judge(session, train)
+    codes = model.label_codes(n, seed, {d: 1.0 for d in DIGITS}) if model.classes else None
+    images = generate_images(model, model.noise(n, seed), codes)
+    probs, f_fake = dm.judge(session, images)
+    reference, measured = dm.compare(f_test, f_train, seed=seed), dm.compare(f_test, f_fake, seed=seed)
+    metrics = {"samples": n, "reference_real_train_vs_test": reference, **measured, **dm.relative(measured, reference),
+               "confident_share": dm.confident_share(probs)}
+    if codes is not None:
+        acc = dm.conditional_accuracy(probs, codes)
+        metrics.update(conditional_accuracy=acc["overall"], conditional_accuracy_per_digit=acc["per_digit"],
+                       worst_digit_accuracy=min(acc["per_digit"].values()))
+    else:
+        metrics["digit_distribution"] = dm.digit_distribution(probs)
+    metrics["interpolation"] = interpolation_metrics(model, data, pairs, steps, seed)
+    return metrics
+
+
+def interpolation_metrics(model: Model, data: dict, pairs: int, steps: int, seed: int) -> dict:
+    """Share of frames the judge labels with confidence > 0.9 along latent paths (R4's claim)."""
+    from explorer.images import decode_latents, encode_images
+
+    session = model.sessions["classifier"]
+    z = model.noise(2 * pairs, seed + 1)
+    codes = np.repeat(np.arange(pairs) % 10, steps) if model.classes else None
+    out = {}
+    for method in ("linear", "spherical"):
+        frames = np.concatenate([path(z[2 * i], z[2 * i + 1], steps, method) for i in range(pairs)])
+        out[f"generated_{method}"] = dm.confident_share(dm.judge(session, generate_images(model, frames, codes))[0])
+        if "encoder" in model.sessions:
+            real = data["xt"].numpy()[np.random.default_rng(seed).choice(len(data["xt"]), 2 * pairs, replace=False)]
+            latents = encode_images(model, real)
+            frames = np.concatenate([path(latents[2 * i], latents[2 * i + 1], steps, method) for i in range(pairs)])
+            out[f"encoded_real_{method}"] = dm.confident_share(dm.judge(session, decode_latents(model, frames))[0])
+    out.update(pairs=pairs, steps=steps)
+    return out
