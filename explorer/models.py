@@ -61,15 +61,25 @@ def read_card(folder: Path) -> dict:
     return card
 
 
+def model_folders(root: Path) -> dict[str, Path]:
+    """{id: folder} under root. Hidden folders are an export in progress (``.tmp-*``) or the previous
+    model during the swap (``.old-<id>``); a ``.old-<id>`` whose ``<id>`` is missing (export killed
+    between its two renames) is still served as ``<id>`` until the next export restores it."""
+    folders = {p.name: p for p in sorted(root.glob("*")) if p.is_dir() and not p.name.startswith(".")}
+    for old in sorted(root.glob(".old-*")):
+        folders.setdefault(old.name[len(".old-"):], old)
+    return dict(sorted(folders.items()))
+
+
 def discover(root: Path | None = None) -> tuple[dict[str, dict], dict[str, str]]:
     """All model folders under root: ({id: card} that verify, {id: reason} that do not)."""
     root = root or models_root()
     good, bad = {}, {}
-    for folder in sorted(p for p in root.glob("*") if p.is_dir() and not p.name.startswith(".")):
+    for model_id, folder in model_folders(root).items():
         try:
-            good[folder.name] = read_card(folder)
+            good[model_id] = read_card(folder)
         except ModelError as exc:
-            bad[folder.name] = str(exc)
+            bad[model_id] = str(exc)
     return good, bad
 
 
@@ -97,6 +107,7 @@ def label_counts(n: int, weights: dict[str, float], classes: list[str]) -> dict[
     w = np.array([float(weights.get(c, 0.0)) for c in classes])
     if not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
         raise ValueError(f"class weights must be finite, ≥ 0 and not all 0, got {weights}")
+    w = w / w.max()  # huge weights (1e308 + 1e308) would overflow the sum
     share = n * w / w.sum()
     counts = np.floor(share).astype(int)
     counts[np.argsort(-(share - counts))[: n - counts.sum()]] += 1
@@ -115,8 +126,8 @@ class Model:
     @classmethod
     def load(cls, model_id: str, root: Path | None = None) -> "Model":
         root = root or models_root()
-        folder = root / model_id
-        if model_id.startswith(".") or not folder.is_dir():
+        folder = None if model_id.startswith(".") else model_folders(root).get(model_id)
+        if folder is None:
             known = ", ".join(discover(root)[0]) or "none"
             raise ModelError(f"unknown model {model_id!r}; available: {known}")
         return cls.from_folder(folder)
@@ -145,6 +156,8 @@ class Model:
         return self.sessions["generator"].get_providers()[0]
 
     def noise(self, n: int, seed: int) -> np.ndarray:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
         return np.random.default_rng(seed).standard_normal((n, self.latent_dim), dtype=np.float32)
 
     def label_codes(self, n: int, seed: int, mix: dict[str, float] | str | None = None) -> np.ndarray:
@@ -197,8 +210,9 @@ class Model:
     def sample(self, n: int, seed: int = 0, mix: dict[str, float] | str | None = None) -> pd.DataFrame:
         """n rows, reproducible from the seed (and the class mix for conditional models)."""
         n = check_n(n)
+        z = self.noise(n, seed)
         labels = self.labels(n, seed, mix) if self.classes else None
-        return self.generate(self.noise(n, seed), labels)
+        return self.generate(z, labels)
 
     def discriminate(self, frame: pd.DataFrame) -> np.ndarray:
         """The model's own discriminator logit for each decoded row (higher = judged more real)."""
