@@ -3,15 +3,16 @@ import pandas as pd
 import streamlit as st
 
 from explorer import analysis as an
+from explorer import app_digits as dd
 from explorer import app_state as state
 from explorer import charts
 from explorer.datasets import DataUnavailable
 from explorer.diagnostics import fidelity
-from explorer.images import grid, sample_images
+from explorer.images import classify, grid, png_bytes, sample_images
 from explorer.models import label_counts
 
 PAGE = "condition"
-ONE, MIX = "One class", "Class mix"
+ONE, MIX, GRID = "One class", "Class mix", "Every digit (10 × k grid)"
 st.title("Condition")
 st.write("A conditional generator takes the class as an input, so every row has exactly the class you ask "
          "for — no rejection sampling.")
@@ -26,10 +27,11 @@ if model_id is None:
 model = state.open_model(model_id)
 card, classes, target = model.card, model.classes, model.condition["name"]
 minority = card.get("minority_class") if card.get("minority_class") in classes else classes[-1]
+image = card.get("kind") == "image"
 
 c1, c2 = st.columns(2)
 with c1:
-    n = state.pick_n(PAGE, default=2000)
+    n = state.pick_n(PAGE, default=100, limit=1000, label="Images") if image else state.pick_n(PAGE, default=2000)
 with c2:
     seed = state.pick_seed(PAGE)
 
@@ -54,8 +56,13 @@ def real_rows():
 @st.fragment
 def conditioned():
     """The class controls and everything they change: rerun alone when the slider moves."""
-    mode = st.radio("Condition on", [ONE, MIX], index=0 if isinstance(start, str) else 1,
-                    horizontal=True, key=f"{PAGE}:mode")
+    modes = [ONE, GRID, MIX] if image else [ONE, MIX]
+    first = GRID if image and state.initial("grid", None) is not None else ONE if isinstance(start, str) else MIX
+    mode = st.radio("Condition on", modes, index=modes.index(first), horizontal=True, key=f"{PAGE}:mode")
+    if mode == GRID:
+        every_digit()
+        return
+    state.remember("grid", None)
     if mode == ONE:
         default = start if isinstance(start, str) else minority
         cls = st.selectbox(f"{target} =", classes, index=classes.index(default), key=f"{PAGE}:class")
@@ -80,9 +87,16 @@ def conditioned():
     state.remember("condition", text)
     st.session_state["condition:for"] = model_id
 
-    if card.get("kind") == "image":
-        images, codes = sample_images(model, min(n, 200), seed, condition)
-        st.image(grid(images[codes.argsort(kind="stable")], 10), caption=f"condition {text}", width="stretch")
+    if image:
+        images, codes = sample_images(model, n, seed, condition)
+        order = codes.argsort(kind="stable")
+        picture = grid(images[order], 20 if n > 100 else 10)
+        asked = text if isinstance(condition, str) else "mix " + ", ".join(
+            f"{c}: {w:g}" for c, w in condition.items() if w > 0)
+        st.image(picture, caption=f"{n:,} samples, {target} {asked}, seed {seed}", width="stretch")
+        judged(images, codes)
+        st.download_button("Download PNG", png_bytes(picture), file_name=f"{model_id}-{target}{text}-seed{seed}.png",
+                           mime="image/png", on_click="ignore")
         return
 
     rows = state.sample(model_id, n, seed, condition)
@@ -110,6 +124,41 @@ def conditioned():
     st.dataframe(rows.head(200), hide_index=True, width="stretch")
     st.download_button("Download CSV", lambda: rows.to_csv(index=False),
                        file_name=f"{model_id}-n{n}-seed{seed}-conditioned.csv", mime="text/csv", on_click="ignore")
+
+
+def judged(images, codes) -> None:
+    """What the judge classifier makes of the conditioned samples, per requested class."""
+    probs = classify(model, images)
+    if probs is None:
+        st.caption("This model ships no classifier.onnx, so the samples are not judged.")
+        return
+    summary = dd.summary(probs, codes)
+    per = summary["per_digit"]
+    st.caption(f"The judge classifier labels {summary['conditional_accuracy']:.1%} of these samples as the "
+               f"{target} asked for" + (": " + ", ".join(f"{classes[int(c)]}: {v:.0%}" for c, v in per.items())
+                                        if len(per) > 1 else "")
+               + f"; it is confident (> 0.9) about {summary['confident_share']:.0%}.")
+
+
+def every_digit() -> None:
+    """Row d: k samples of digit d (the latents of one seed)."""
+    raw_k = state.initial("grid", 8)
+    try:
+        k0 = int(str(raw_k))
+        if not 1 <= k0 <= dd.GRID_MAX:
+            raise ValueError
+    except ValueError:
+        st.error(f"grid={raw_k!r} in the URL: images per digit must be a whole number from 1 to {dd.GRID_MAX}; "
+                 "using 8.", icon=state.ERROR_ICON)
+        k0 = 8
+    k = st.slider("Images per digit (k)", 1, dd.GRID_MAX, k0, key=f"{PAGE}:k")
+    state.remember("grid", k)
+    images, codes = dd.digit_grid(model, k, seed)
+    picture = grid(images, cols=k)
+    st.image(picture, caption=f"{len(classes)} × {k}: row = {target} asked for, seed {seed}", width="stretch")
+    judged(images, codes)
+    st.download_button("Download PNG", png_bytes(picture), file_name=f"{model_id}-grid{k}-seed{seed}.png",
+                       mime="image/png", on_click="ignore")
 
 
 if n is not None:

@@ -1,4 +1,5 @@
-"""Diagnostics: distributions, detection, utility, privacy and per-class metrics, real vs synthetic."""
+"""Diagnostics: distributions, detection, utility, privacy and per-class metrics, real vs synthetic
+(digit models: app_pages/digit_diagnostics.py)."""
 import streamlit as st
 
 from explorer import app_diagnostics as ad
@@ -11,13 +12,16 @@ SECTIONS = ["Distributions", "Detection", "Utility", "Privacy", "Per class"]
 st.title("Diagnostics")
 
 cards, refused = state.catalog()
-model_id = state.pick_model(PAGE, cards, refused, where=lambda c: c.get("kind", "tabular") == "tabular",
-                            what="tabular models")
+model_id = state.pick_model(PAGE, cards, refused)
 if model_id is None:
-    st.info("No tabular model is exported yet; digit diagnostics arrive with the MNIST models.")
+    st.warning("No usable model: see the Home page.")
     st.stop()
 model = state.open_model(model_id)
 card = model.card
+if card.get("kind") == "image":
+    from app_pages.digit_diagnostics import show
+    show(model)
+    st.stop()
 
 c1, c2, c3 = st.columns(3)
 with c1:

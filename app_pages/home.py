@@ -1,13 +1,15 @@
 """Home: every exported model with its card, a sample preview and links; refused models with the reason."""
+import numpy as np
 import streamlit as st
 
 from explorer import app_state as state
-from explorer.images import grid, sample_images
+from explorer.images import generate_images, grid, sample_images
 from explorer.models import ModelError, models_root
 
 st.title("GAN Explorer")
-st.write("Generators trained on real tables, served from ONNX. Pick a model to sample rows, condition on "
-         "a class, walk through its latent space, or see how its rows hold up against the real data.")
+st.write("Generators trained on real tables and MNIST digits, served from ONNX. Pick a model to sample rows "
+         "or digits, condition on a class, walk through its latent space, or see how its output holds up against "
+         "the real data.")
 
 cards, refused = state.catalog()
 for model_id, reason in refused.items():
@@ -24,7 +26,16 @@ LABELS = {"detection_rf_auc": ("Detect RF", "Random-forest detection AUC on the 
           "efficacy_ratio": ("Efficacy", "AUC of a classifier trained on synthetic / trained on real rows, "
                                          "both tested on real holdout rows; 1 = as useful as real data"),
           "mean_ks_tv_complement": ("KS/TV", "Mean over columns of 1 − KS (numeric) / TV (categorical) distance; "
-                                             "1 = identical marginals")}
+                                             "1 = identical marginals"),
+          "conditional_accuracy": ("Cond. accuracy", "Share of samples the judge classifier labels as the digit "
+                                                     "asked for (every digit equally often)"),
+          "confident_share": ("Judge sure", "Share of samples the judge classifier labels with confidence > 0.9"),
+          "frechet_vs_reference": ("Fréchet × ref", "Fréchet distance of samples to real test images on the judge's "
+                                                    "features, as a multiple of real training images' own distance; "
+                                                    "1 = as close as real data"),
+          "precision": ("Precision", "Share of samples inside the real images' k-NN balls (k = 3): fidelity"),
+          "recall": ("Recall", "Share of real images inside the samples' k-NN balls (k = 3): diversity")}
+REFERENCE = {"frechet_vs_reference": "frechet", "precision": "precision", "recall": "recall"}
 
 st.caption(f"{len(cards)} model(s) from `{models_root()}`" + (f", {len(refused)} refused" if refused else ""))
 for model_id, card in cards.items():
@@ -50,14 +61,21 @@ for model_id, card in cards.items():
         left, right = st.columns([2, 3])
         left.table({"value": {k: str(v) for k, v in facts.items()}})
         metrics = state.headline(card.get("metrics") or {})
+        reference = (card.get("metrics") or {}).get("reference_real_train_vs_test") or {}
         if metrics:
             cols = right.columns(len(metrics))
             for col, (key, value) in zip(cols, metrics.items()):
                 label, help_text = LABELS.get(key, (key, None))
+                if REFERENCE.get(key) in reference:
+                    help_text += f". Real training images vs test: {reference[REFERENCE[key]]:.3f}"
                 col.metric(label, f"{value:.3f}", help=help_text)
         if card.get("kind") == "image":
-            images, _ = sample_images(model, 10, 0)
-            right.image(grid(images, 10), caption="seed 0", width="stretch")
+            if model.classes:  # one of each digit
+                images = generate_images(model, model.noise(len(model.classes), 0), np.arange(len(model.classes)))
+            else:
+                images, _ = sample_images(model, 10, 0)
+            right.image(grid(images, 10), caption="seed 0" + (", one of each digit" if model.classes else ""),
+                        width="stretch")
         else:
             right.dataframe(state.sample(model_id, 5, 0), hide_index=True, width="stretch")
             right.caption("5 rows, seed 0")

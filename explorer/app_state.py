@@ -184,11 +184,19 @@ def chart(builder: str, *args, where=None, **kwargs) -> None:
 
 
 HEADLINE = ("detection_rf_auc", "detection_lr_auc", "efficacy_ratio", "mean_ks_tv_complement")
+# digit models: the judge's conditional accuracy (or, unconditional, its confident share), the Fréchet
+# distance as a multiple of real data's own, and k-NN precision / recall on the judge's features
+IMAGE_HEADLINE = ("conditional_accuracy", "confident_share", "frechet_vs_reference", "precision", "recall")
 
 
 def headline(metrics: dict) -> dict:
-    """The card's four headline numbers (as ``explorer.report.headline``, without importing scikit-learn)."""
-    return {k: round(float(metrics[k]), 3) for k in HEADLINE if k in metrics}
+    """The card's headline numbers: the four of ``explorer.report.headline`` for tables (without
+    importing scikit-learn); for digit models those of IMAGE_HEADLINE (conditional accuracy
+    replaces the confident share when the model is conditional)."""
+    if any(k in metrics for k in HEADLINE):
+        return {k: round(float(metrics[k]), 3) for k in HEADLINE if k in metrics}
+    keys = [k for k in IMAGE_HEADLINE if not (k == "confident_share" and "conditional_accuracy" in metrics)]
+    return {k: round(float(metrics[k]), 3) for k in keys if isinstance(metrics.get(k), (int, float))}
 
 
 def _describe(card: dict) -> str:

@@ -128,3 +128,29 @@ def curves(data: pd.DataFrame, title: str, y_title: str = "value") -> alt.Chart:
 def probability_bars(probs: np.ndarray, labels: list[str]) -> alt.Chart:
     data = pd.DataFrame({"class": labels, "probability": np.asarray(probs, float)})
     return alt.Chart(data).mark_bar().encode(x=alt.X("class:N", sort=labels), y="probability:Q").properties(height=160)
+
+
+def digit_matrix(data: pd.DataFrame) -> alt.Chart:
+    """Requested digit × judged digit (``app_digits.digit_matrix``): share of each requested digit's
+    samples the judge gives each label; the diagonal is the conditional accuracy per digit."""
+    digits = sorted(data["requested"].unique())
+    base = alt.Chart(data, title="requested digit × digit the judge sees").encode(
+        x=alt.X("judged:O", sort=digits, title="judged digit", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("requested:O", sort=digits, title="requested digit"))
+    cells = base.mark_rect().encode(
+        color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", domain=[0, 1]), title="share"),
+        tooltip=["requested", "judged", "count", alt.Tooltip("share:Q", format=".1%")])
+    labels = base.mark_text(fontSize=10).encode(
+        text=alt.Text("share:Q", format=".0%"),
+        color=alt.condition("datum.share > 0.5", alt.value("white"), alt.value("black")))
+    return (cells + labels.transform_filter("datum.share >= 0.005")).properties(height=340)
+
+
+def digit_shares(data: pd.DataFrame) -> alt.Chart:
+    """Share of images per digit (``app_digits.digit_shares``): judged digits of the samples
+    beside the true digits of real test images."""
+    return alt.Chart(data, title="digit the judge sees").mark_bar().encode(
+        x=alt.X("digit:O", title="digit", axis=alt.Axis(labelAngle=0)), xOffset="source:N",
+        y=alt.Y("share:Q", title="share of images", axis=alt.Axis(format="%")), color=_source_color(),
+        tooltip=["digit", "source", alt.Tooltip("share:Q", format=".1%")],
+    ).properties(height=HEIGHT)
