@@ -155,7 +155,8 @@ def every_digit() -> None:
     state.remember("grid", k)
     images, codes = dd.digit_grid(model, k, seed)
     picture = grid(images, cols=k)
-    st.image(picture, caption=f"{len(classes)} × {k}: row = {target} asked for, seed {seed}", width="stretch")
+    st.image(picture, caption=f"{len(classes)} × {k}: row = {target} asked for, seed {seed}",
+             width=min(2 * picture.shape[1], 1100))  # twice the pixels, not a 10 × 1 column stretched to the page
     judged(images, codes)
     st.download_button("Download PNG", png_bytes(picture), file_name=f"{model_id}-grid{k}-seed{seed}.png",
                        mime="image/png", on_click="ignore")

@@ -129,15 +129,16 @@ def feature_metrics(model_id: str, n: int, seed: int, metrics: dict) -> None:
         bar.progress(1.0, text="Done")
         status.update(label="Measured", state="complete")
     m, ref, rel = live["model"], live["reference"], live["relative"]
+    plain = {"delta_color": "off", "delta_arrow": "off"}  # a comparison, not a change
     a, b, c, d = st.columns(4)
-    a.metric("Fréchet distance", f"{m['frechet']:.2f}", f"{rel['frechet_vs_reference']:.1f}× reference",
-             delta_color="off", help=f"On the judge's 128-d features vs the test images; lower is better. "
-                                     f"Real training images score {ref['frechet']:.2f} (the reference).")
-    b.metric("Precision", f"{m['precision']:.3f}", f"{rel['precision_vs_reference']:.2f}× reference", delta_color="off",
+    a.metric("Fréchet distance", f"{m['frechet']:.2f}", f"{rel['frechet_vs_reference']:.1f}× reference", **plain,
+             help=f"On the judge's 128-d features vs the test images; lower is better. "
+                  f"Real training images score {ref['frechet']:.2f} (the reference).")
+    b.metric("Precision", f"{m['precision']:.3f}", f"{rel['precision_vs_reference']:.2f}× reference", **plain,
              help=f"Share of samples inside the real images' k-NN balls (k = 3): fidelity. Reference {ref['precision']:.3f}.")
-    c.metric("Recall", f"{m['recall']:.3f}", f"{rel['recall_vs_reference']:.2f}× reference", delta_color="off",
+    c.metric("Recall", f"{m['recall']:.3f}", f"{rel['recall_vs_reference']:.2f}× reference", **plain,
              help=f"Share of real images inside the samples' k-NN balls: diversity. Reference {ref['recall']:.3f}.")
-    d.metric("Detection AUC", f"{m['detection_auc']:.3f}", f"reference {ref['detection_auc']:.3f}", delta_color="off",
+    d.metric("Detection AUC", f"{m['detection_auc']:.3f}", f"reference {ref['detection_auc']:.3f}", **plain,
              help="Logistic regression on the judge's features telling real test images from samples (5-fold); "
                   "0.5 = indistinguishable.")
     st.dataframe(dd.metrics_table(live, metrics, n), hide_index=True, width="stretch",

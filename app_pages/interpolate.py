@@ -15,7 +15,8 @@ PAGE = "interpolate"
 SEEDS, REAL = "two seeds", "two real test images"
 st.title("Interpolate")
 st.write("Each seed fixes one latent point (the first one the Sample page draws for that seed). The path "
-         "between them is straight (linear) or follows the sphere most latent points live near (spherical).")
+         "between them is straight (linear) or follows the sphere most latent points live near (spherical). "
+         "Latent-space digit models can also start and end at two real test images, encoded by their autoencoder.")
 
 cards, refused = state.catalog()
 model_id = state.pick_model(PAGE, cards, refused)

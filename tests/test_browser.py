@@ -197,3 +197,109 @@ def test_sample_seed_and_bad_url(page, server, models):
     rows.press("Enter")
     settle(page)
     expect(page.get_by_text("100,000").first).to_be_visible()
+
+
+# ------------------------------------------------------------------ digit models (kind "image")
+def digit_model(models: Path, conditional: bool | None = None, latent: bool | None = None) -> str | None:
+    """First exported digit model with a judge classifier (and the asked-for traits), or None."""
+    import json
+    for path in sorted(models.glob("*/card.json")):
+        card = json.loads(path.read_text())
+        files = card.get("files", {})
+        if card.get("kind") != "image" or "classifier" not in files:
+            continue
+        if conditional is not None and bool(card.get("condition")) != conditional:
+            continue
+        if latent is not None and ("encoder" in files) != latent:
+            continue
+        return path.parent.name
+    return None
+
+
+def need(model_id: str | None, models: Path, what: str) -> str:
+    if model_id is None:
+        pytest.skip(f"no {what} in {models}")
+    return model_id
+
+
+def images(tab):
+    return tab.locator('[data-testid="stImage"] img')
+
+
+def test_digit_condition_grid_slider(page, server, models):
+    model_id = need(digit_model(models, conditional=True), models, "conditional digit model")
+    page.goto(f"{server}/condition?model={model_id}&grid=6")
+    settle(page, "Condition")
+    expect(page.get_by_text("10 × 6: row = digit asked for")).to_be_visible()
+    before = images(page).first.screenshot()
+    page.wait_for_selector('[data-testid="stSlider"]')
+    slider = page.get_by_role("slider", name="Images per digit")
+    slider.focus()
+    for _ in range(4):
+        slider.press("ArrowRight")
+    expect(page.get_by_text("10 × 10: row = digit asked for")).to_be_visible()
+    settle(page)
+    assert "grid=10" in page.url
+    assert images(page).first.screenshot() != before
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(DOCS / "screenshot-digits-condition.png"))
+
+
+def test_digit_interpolate_between_real_test_images(page, server, models):
+    model_id = need(digit_model(models, latent=True), models, "latent-space digit model")
+    page.goto(f"{server}/interpolate?model={model_id}&between=two%20real%20test%20images&image_a=3&image_b=7&steps=8")
+    settle(page, "Interpolate")
+    expect(page.get_by_text("A: test #3 (digit ")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^step 7: \d \(\d+%\)$"))).to_be_visible()
+    expect(images(page)).to_have_count(2 + 8)
+    page.wait_for_selector('[data-testid="stSlider"]')
+    slider = page.get_by_role("slider", name="Steps")
+    slider.focus()
+    slider.press("ArrowRight")
+    slider.press("ArrowRight")
+    expect(images(page)).to_have_count(2 + 10)
+    settle(page)
+    assert "steps=10" in page.url
+    second = images(page).nth(1).screenshot()
+    box = page.get_by_role("spinbutton", name="Test image B")
+    box.fill("10000")
+    box.press("Enter")
+    expect(page.get_by_text("0 to 9,999")).to_be_visible()
+    box.fill("12")
+    box.press("Enter")
+    expect(page.get_by_text("B: test #12 (digit ")).to_be_visible()
+    settle(page)
+    assert images(page).nth(1).screenshot() != second
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(DOCS / "screenshot-digits-interpolate.png"))
+
+
+def test_digit_diagnostics_sections(page, server, models):
+    model_id = need(digit_model(models, conditional=True) or digit_model(models), models, "digit model")
+    page.goto(f"{server}/diagnostics?model={model_id}&n=1000")
+    settle(page, "Diagnostics")
+    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(2)
+    expect(page.locator('[data-testid="stMetric"]').first).to_be_visible()
+    page.wait_for_timeout(1000)  # let the charts paint before the screenshot
+    page.screenshot(path=str(DOCS / "screenshot-digits-diagnostics.png"))
+
+    page.get_by_text("Nearest real image", exact=True).click()
+    settle(page)
+    expect(images(page)).to_have_count(8)
+    expect(page.get_by_text("median distance", exact=False)).to_be_visible()
+    page.wait_for_selector('[data-testid="stSlider"]')
+    slider = page.get_by_role("slider", name="Samples")
+    slider.focus()
+    for _ in range(4):
+        slider.press("ArrowRight")
+    expect(images(page)).to_have_count(12)
+    settle(page)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(DOCS / "screenshot-digits-nearest.png"))
+
+    page.get_by_text("Fréchet, precision, recall", exact=True).click()
+    settle(page)
+    expect(page.get_by_text("random real training images measured the same way", exact=False)).to_be_visible()
+    expect(page.locator('[data-testid="stMetric"]')).to_have_count(4)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(DOCS / "screenshot-digits-metrics.png"))
