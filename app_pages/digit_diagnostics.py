@@ -15,7 +15,7 @@ from explorer.app_digits import CONFIDENT
 from explorer.images import grid
 
 PAGE = "diagnostics"
-SECTIONS = ["Judged digits", "Nearest real image", "Fréchet, precision, recall"]
+SECTIONS = ["Judged digits", "Nearest real image", "Fréchet, precision, recall", "Discriminator"]
 
 
 def show(model) -> None:
@@ -48,8 +48,10 @@ def show(model) -> None:
         st.warning(missing)
     elif section == SECTIONS[1]:
         nearest_images(model_id, seed)
-    else:
+    elif section == SECTIONS[2]:
         feature_metrics(model_id, n, seed, metrics)
+    else:
+        discriminator(model_id, n, seed)
 
 
 def judged_digits(model, n: int, seed: int, metrics: dict, missing: str | None) -> None:
@@ -148,3 +150,20 @@ def feature_metrics(model_id: str, n: int, seed: int, metrics: dict) -> None:
                "the best a generator can be expected to do at this sample size (the Fréchet distance of two finite "
                "real samples is not 0, and k-NN precision/recall of real data sit below 1). The export-time rows "
                "come from the card.")
+
+
+def discriminator(model_id: str, n: int, seed: int) -> None:
+    with st.status("Scoring real and generated digits with the model's own discriminator…", expanded=False) as status:
+        scored = dd.discriminated(model_id, n, seed)
+        status.update(label="Scored", state="complete")
+    if scored is None:
+        st.caption("This model ships no discriminator.onnx, so there is no fooled rate.")
+        return
+    st.metric("Fooled rate", f"{scored['fooled']:.1%}",
+              help="Share of samples the model's own discriminator scores at least as real as the median real test "
+                   "image (0.5 = it cannot rank them below real digits).")
+    state.chart("binned_overlay", scored["binned"], "discriminator logit (higher = judged real)",
+                "The model's own discriminator on real vs generated digits", rule=scored["threshold"],
+                real_vs_synthetic=True)
+    st.caption(f"{scored['rows'][0]:,} real test images (with their true digit) and {scored['rows'][1]:,} samples "
+               "(with the digit asked for). Dashed line: median score of the real images, the fooled-rate threshold.")

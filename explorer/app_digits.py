@@ -214,6 +214,42 @@ def feature_metrics(model_id: str, n: int, seed: int) -> dict:
     return _compare(model_id, signature(model_id), data_folder(), n, seed)
 
 
+def _scores(session, images: np.ndarray, codes: np.ndarray | None, batch: int = 1000) -> np.ndarray:
+    """The discriminator's logit per image (with the one-hot digit for a conditional model)."""
+    feed = {"image": np.asarray(images, dtype=np.float32)}
+    if codes is not None:
+        feed["label"] = np.eye(10, dtype=np.float32)[codes]
+    parts = [session.run(None, {k: v[i:i + batch] for k, v in feed.items()})[0][:, 0]
+             for i in range(0, len(images), batch)]
+    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _discriminated(model_id: str, sig: tuple, folder: str, n: int, seed: int) -> dict:
+    from explorer import analysis as an
+    from explorer.diagnostics import fooled_rate
+    model = load_model(model_id)
+    session = model.sessions["discriminator"]
+    fake, codes = sample_images(model, n, seed, uniform_mix(model))
+    data = _mnist(folder)
+    pick = np.random.default_rng(seed).choice(len(data["x_test"]), min(n, len(data["x_test"])), replace=False)
+    labels = data["y_test"][pick].astype(np.int64) if model.classes else None
+    real_scores = _scores(session, as_float(data["x_test"][pick]), labels)
+    fake_scores = _scores(session, fake, codes)
+    return {"binned": an.binned({"real": real_scores, "synthetic": fake_scores}),
+            "fooled": fooled_rate(real_scores, fake_scores), "threshold": float(np.median(real_scores)),
+            "rows": (len(real_scores), len(fake_scores))}
+
+
+def discriminated(model_id: str, n: int, seed: int) -> dict | None:
+    """The model's own discriminator on n real test images (with their true digit) and n samples
+    (with the digit asked for): score histograms and the fooled rate; None if it ships none."""
+    if "discriminator" not in load_model(model_id).sessions:
+        return None
+    mnist()
+    return _discriminated(model_id, signature(model_id), data_folder(), n, seed)
+
+
 def metrics_table(live: dict, card_metrics: dict, n: int) -> pd.DataFrame:
     """Live and export-time numbers, model and real reference, one row each."""
     keys = ("frechet", "precision", "recall", "detection_auc")

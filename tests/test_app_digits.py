@@ -156,6 +156,16 @@ def test_diagnostics_feature_metrics_beside_reference_and_card():
     assert table[["frechet", "precision", "recall", "detection_auc"]].notna().all().all()
 
 
+def test_diagnostics_discriminator_fooled_rate():
+    model_id = pick()
+    at = open_page("diagnostics", model=model_id, n=N, section="Discriminator")
+    assert [m.label for m in at.metric] == ["Fooled rate"]
+    assert "own discriminator" in specs(at)[0] and sources(at, 0) == {"real", "synthetic"}
+    before = at.metric[0].value, specs(at)[0]
+    at.number_input(key="diagnostics:seed").set_value(4).run()
+    assert not at.exception and specs(at)[0] != before[1]
+
+
 def test_diagnostics_bad_inputs():
     model_id = pick()
     at = open_page("diagnostics", model=model_id, n=N)
