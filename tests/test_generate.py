@@ -29,6 +29,9 @@ def local_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def ray_session():
     ray = pytest.importorskip("ray")
+    if ray.is_initialized():  # another module's Ray: use it as it is
+        yield ray
+        return
     gen.start_ray(None, 2)
     yield ray
     ray.shutdown()
