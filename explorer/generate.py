@@ -317,7 +317,8 @@ def start_ray(address: str | None, num_cpus: int | None):
     else:  # a local Ray limited to this machine's cores, workers import explorer from this checkout
         paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [root] + [p for p in paths if p != root]))
-        ray.init(num_cpus=num_cpus or len(os.sched_getaffinity(0)), include_dashboard=False,
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        ray.init(num_cpus=num_cpus or cores, include_dashboard=False,
                  object_store_memory=200 * 2**20, logging_level=logging.ERROR, log_to_driver=False)
     return ray
 
@@ -371,8 +372,10 @@ def generate(model_id: str, rows, out, seed=0, shard_rows=DEFAULT_SHARD_ROWS, mi
     rows = whole(rows, "--rows", 1, 10**15)
     seed = whole(seed, "--seed", 0, SEED_MAX)
     shard_rows = whole(shard_rows, "--shard-rows", 1, MAX_SHARD_ROWS)
-    if address and not use_ray:
-        raise GenerateError("--address needs --ray")
+    if (address or num_cpus is not None) and not use_ray:
+        raise GenerateError("--address and --num-cpus need --ray")
+    if num_cpus is not None and (address or num_cpus < 1):
+        raise GenerateError("--num-cpus sizes a local Ray: a whole number ≥ 1, without --address")
     folder = models_root() / str(model_id)
     if not model_id or str(model_id).startswith(".") or not folder.is_dir():
         Model.load(str(model_id))  # raises the ModelError that names the available models

@@ -131,7 +131,8 @@ def test_resume_after_interruption(tmp_path, monkeypatch):
     (["--mix", ">50K=0.3,>50K=0.2"], "each class once"),
     (["--mix", ">50K=0,<=50K=0"], "at least one class"),
     (["--model", "adult-gan", "--mix", ">50K"], "--mix needs a conditional model"),
-    (["--address", "auto"], "--address needs --ray"),
+    (["--address", "auto"], "--address and --num-cpus need --ray"),
+    (["--ray", "--num-cpus", "0"], "--num-cpus sizes a local Ray"),
     (["--ray", "--address", "127.0.0.1:1"], "cannot reach the Ray cluster at 127.0.0.1:1"),
 ])
 def test_bad_input(args, message, tmp_path, capsys):
