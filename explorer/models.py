@@ -16,6 +16,7 @@ import numpy as np
 import onnxruntime as ort
 import pandas as pd
 
+from explorer.confidence import check_confidence, forest_confidence
 from explorer.frames import outputs_to_frame
 
 MODELS_ENV = "GAN_EXPLORER_MODELS"
@@ -152,6 +153,10 @@ class Model:
         return list((self.condition or {}).get("classes", []))
 
     @property
+    def confidence_conditioned(self) -> bool:
+        return (self.condition or {}).get("type") == "confidence"
+
+    @property
     def provider(self) -> str:
         return self.sessions["generator"].get_providers()[0]
 
@@ -180,39 +185,66 @@ class Model:
     def one_hot(self, labels) -> np.ndarray:
         return np.eye(len(self.classes), dtype=np.float32)[self.codes(labels)]
 
-    def decode(self, z: np.ndarray, codes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The contract's raw outputs (numeric, categorical) for latents and class indices, in batches."""
+    def decode(self, z: np.ndarray, codes: np.ndarray | None = None,
+               confidence: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The contract's raw outputs (numeric, categorical) for latents and class indices (or
+        requested confidences), in batches."""
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape [n, {self.latent_dim}], got {list(z.shape)}")
         if self.classes and (codes is None or len(codes) != len(z)):
             raise ValueError(f"{self.id} is conditional on {self.condition['name']}: give one label per row")
+        if self.confidence_conditioned:
+            if confidence is None:
+                raise ValueError(f"{self.id} is conditioned on the judge's confidence: give one per row")
+            confidence = check_confidence(confidence, len(z)).astype(np.float32)[:, None]
         eye = np.eye(len(self.classes), dtype=np.float32)
         session, parts = self.sessions["generator"], []
         for start in range(0, len(z), BATCH):
             feed = {"z": z[start:start + BATCH]}
             if self.classes:
                 feed["label"] = eye[codes[start:start + BATCH]]
+            if confidence is not None:
+                feed["confidence"] = confidence[start:start + BATCH]
             parts.append(session.run(None, feed))
         if not parts:
             return np.zeros((0, 0), np.float32), np.zeros((0, 0), np.int64)
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
-    def generate(self, z: np.ndarray, labels=None) -> pd.DataFrame:
-        """Decoded rows for given latents (and class names for a label-conditional model)."""
+    def generate(self, z: np.ndarray, labels=None, confidence=None) -> pd.DataFrame:
+        """Decoded rows for given latents (and class names for a label-conditional model, or
+        requested confidences for a confidence-conditioned one)."""
         codes = self.codes(labels) if self.classes and labels is not None else None
-        numeric, categorical = self.decode(z, codes)
+        numeric, categorical = self.decode(z, codes, confidence)
         frame = outputs_to_frame(self.card["columns"], numeric, categorical)
         if self.classes:
             frame[self.condition["name"]] = np.array(self.classes, dtype=object)[codes]
         return frame[list(self.card["table_columns"])]
 
-    def sample(self, n: int, seed: int = 0, mix: dict[str, float] | str | None = None) -> pd.DataFrame:
-        """n rows, reproducible from the seed (and the class mix for conditional models)."""
+    def sample(self, n: int, seed: int = 0, mix: dict[str, float] | str | None = None,
+               confidence=None) -> pd.DataFrame:
+        """n rows, reproducible from the seed (and the class mix, or the requested confidence)."""
         n = check_n(n)
         z = self.noise(n, seed)
         labels = self.labels(n, seed, mix) if self.classes else None
-        return self.generate(z, labels)
+        if self.confidence_conditioned and confidence is None:
+            confidence = self.typical_confidence(n, seed)
+        return self.generate(z, labels, confidence)
+
+    def typical_confidence(self, n: int, seed: int) -> np.ndarray:
+        """Confidences distributed as the real training rows' (out-of-fold) ones, clipped to the range."""
+        low, high = self.condition["range"]
+        u = np.random.default_rng([seed, 2]).uniform(size=n)
+        quantiles = self.condition["train_quantiles"]
+        return np.interp(u, np.linspace(0, 1, len(quantiles)), quantiles).clip(low, high)
+
+    def judge_confidence(self, frame: pd.DataFrame) -> np.ndarray:
+        """The exported judge forest's confidence in the positive class for each row."""
+        if "judge" not in self.sessions:
+            raise ModelError(f"{self.id} ships no judge forest")
+        c = self.condition
+        return forest_confidence(self.sessions["judge"], self.card["columns"], frame, c["judge"]["features"],
+                                 c["positive_index"])
 
     def discriminate(self, frame: pd.DataFrame) -> np.ndarray:
         """The model's own discriminator logit for each decoded row (higher = judged more real)."""
@@ -221,6 +253,8 @@ class Model:
         feed = encode_frame(self.card, frame)
         if self.classes:
             feed["label"] = self.one_hot(frame[self.condition["name"]].to_numpy())
+        if self.confidence_conditioned:  # each row judged at the confidence the forest gives it
+            feed["confidence"] = self.judge_confidence(frame).clip(*self.condition["range"]).astype(np.float32)[:, None]
         # small batches: the in-graph quantile encoder holds [batch, columns, quantiles] floats
         session, step = self.sessions["discriminator"], 256
         parts = [session.run(None, {k: v[i:i + step] for k, v in feed.items()})[0][:, 0]

@@ -5,9 +5,11 @@ so both always agree on what a number means.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from explorer import diagnostics as dg
+from explorer.confidence import RANGE, link_metrics
 from explorer.datasets import Table
 from explorer.models import Model
 
@@ -65,3 +67,15 @@ def headline(metrics: dict) -> dict:
     """The four numbers the issue's quality bar is stated in, rounded for tables."""
     keys = ("detection_rf_auc", "detection_lr_auc", "efficacy_ratio", "mean_ks_tv_complement")
     return {k: round(float(metrics[k]), 3) for k in keys if k in metrics}
+
+
+def evaluate_confidence(model: Model, table: Table, seed: int = 0, levels: int = 19, per_level: int = 200) -> dict:
+    """Requested vs achieved judge confidence over an even grid of C, and whether rows asked for
+    evenly spread confidences still pass for real (RF detection against the holdout)."""
+    requested = np.repeat(np.round(np.linspace(*RANGE, levels), 4), per_level)
+    frame = model.sample(len(requested), seed=seed, confidence=requested)
+    metrics = link_metrics(requested, model.judge_confidence(frame))
+    n = min(len(table.holdout), len(frame))
+    metrics["detection_rf_auc_even_confidence"] = dg.detection(
+        table.holdout, frame.sample(n, random_state=seed), table.numeric, "rf", seed=seed)["auc"]
+    return metrics

@@ -23,7 +23,9 @@ from torch import nn
 
 from explorer.datasets import Table
 from explorer.models import Model, sha256
-from explorer.report import evaluate_tabular
+from explorer.confidence import RANGE, forest_features
+from explorer.report import evaluate_confidence, evaluate_tabular
+from training.confidence import ConfidenceGAN
 from training.gan import TabularGAN
 
 OPSET = 18
@@ -130,10 +132,16 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
     gan.generator.eval(), gan.D.eval()
     n = 64
     z = torch.from_numpy(np.random.default_rng(0).standard_normal((n, c.latent_dim), dtype=np.float32))
-    label = torch.eye(len(gan.classes_))[torch.arange(n) % max(1, len(gan.classes_))] if c.conditional else None
-    g_args = (z, label) if c.conditional else (z,)
-    g_module = _CondGenerator(gan) if c.conditional else _Generator(gan)
-    g_names = ["z", "label"] if c.conditional else ["z"]
+    confidence = isinstance(gan, ConfidenceGAN)
+    if confidence:
+        cond_name, label = "confidence", torch.linspace(*RANGE, n)[:, None]
+    elif c.conditional:
+        cond_name, label = "label", torch.eye(len(gan.classes_))[torch.arange(n) % max(1, len(gan.classes_))]
+    else:
+        cond_name, label = None, None
+    g_args = (z, label) if cond_name else (z,)
+    g_module = _CondGenerator(gan) if cond_name else _Generator(gan)
+    g_names = ["z", cond_name] if cond_name else ["z"]
     onnx_export(g_module, g_args, g_names, ["numeric", "categorical"], tmp / "generator.onnx")
     with torch.no_grad():
         g_out = g_module(*g_args)
@@ -142,9 +150,9 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
              .run(None, feeds), tf.columns, "generator")
     files = {"generator": "generator.onnx"}
     if c.pac == 1:
-        d_module = _CondDiscriminator(gan) if c.conditional else _Discriminator(gan)
-        d_args = tuple(torch.as_tensor(a) for a in g_out) + ((label,) if c.conditional else ())
-        d_names = ["numeric", "categorical"] + (["label"] if c.conditional else [])
+        d_module = _CondDiscriminator(gan) if cond_name else _Discriminator(gan)
+        d_args = tuple(torch.as_tensor(a) for a in g_out) + ((label,) if cond_name else ())
+        d_names = ["numeric", "categorical"] + ([cond_name] if cond_name else [])
         onnx_export(d_module, d_args, d_names, ["logit"], tmp / "discriminator.onnx")
         with torch.no_grad():
             expected = d_module(*d_args).numpy()
@@ -156,16 +164,20 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
     (tmp / "history.json").write_text(json.dumps(gan.history))
     files["history"] = "history.json"
     train_share = table.train[table.target].value_counts(normalize=True)
+    condition = {"type": "label", "name": table.target, "classes": gan.classes_,
+                 "train_share": {k: float(train_share.get(k, 0)) for k in gan.classes_}} if c.conditional else None
+    if confidence:
+        condition = _export_judge(gan, tmp)
+        files["judge"] = "judge.onnx"
     card = {
         "id": model_id,
-        "title": title or f"{table.name} {'cGAN' if c.conditional else 'GAN'}",
+        "title": title or f"{table.name} {'confidence GAN' if confidence else 'cGAN' if c.conditional else 'GAN'}",
         "kind": "tabular",
         "dataset": table.name,
         "architecture": _architecture(gan),
         "latent_dim": c.latent_dim,
         "latent_distribution": "standard normal, drawn with numpy.random.default_rng(seed).standard_normal",
-        "condition": {"type": "label", "name": table.target, "classes": gan.classes_,
-                      "train_share": {k: float(train_share.get(k, 0)) for k in gan.classes_}} if c.conditional else None,
+        "condition": condition,
         "target": table.target,
         "minority_class": table.minority,
         "columns": tf.columns,
@@ -186,14 +198,41 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
     if evaluate:
         model = Model.from_folder(tmp)
         card["metrics"] = evaluate_tabular(model, table, seed=0)
+        if confidence:
+            card["metrics"]["confidence"] = evaluate_confidence(model, table, seed=0)
         card["metrics"]["onnxruntime_provider"] = model.provider
         (tmp / "card.json").write_text(json.dumps(card, indent=1))
 
 
+def _export_judge(gan: ConfidenceGAN, tmp: Path) -> dict:
+    """The judge forest as ONNX (skl2onnx), checked against scikit-learn; returns the card's condition."""
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+
+    forest = gan.forest_
+    onx = convert_sklearn(forest, initial_types=[("X", FloatTensorType([None, len(gan.features_)]))],
+                          options={id(forest): {"zipmap": False}}, target_opset={"": OPSET, "ai.onnx.ml": 3})
+    (tmp / "judge.onnx").write_bytes(onx.SerializeToString())
+    onnx.checker.check_model(onnx.load(str(tmp / "judge.onnx")), full_check=True)
+    frame = gan.sample(500, seed=7, confidence=np.linspace(*RANGE, 500))
+    x = forest_features(gan.transformer_.columns, frame, gan.features_)
+    got = ort.InferenceSession(str(tmp / "judge.onnx"), providers=["CPUExecutionProvider"]).run(
+        ["probabilities"], {"X": x})[0]
+    if not np.allclose(got, forest.predict_proba(x), atol=1e-5):
+        raise AssertionError("judge: onnxruntime probabilities differ from scikit-learn")
+    return {"type": "confidence", "name": "confidence", "range": list(RANGE), "target": gan.target,
+            "positive_class": gan.positive_, "positive_index": int(list(forest.classes_).index(True)),
+            "judge": {"file": "judge.onnx", "features": gan.features_,
+                      "model": "RandomForestClassifier(n_estimators=100, scikit-learn defaults) on the real "
+                               "training rows (R2)"},
+            "train_quantiles": np.quantile(gan.train_confidence_, np.linspace(0, 1, 101)).round(4).tolist()}
+
+
 def _architecture(gan: TabularGAN) -> str:
     c = gan.config
-    return (f"{'conditional ' if c.conditional else ''}MLP GAN, loss {c.loss}; G {c.latent_dim}"
-            f"{'+label' if c.conditional else ''} → {'-'.join(map(str, c.g_hidden))} → {gan.transformer_.dim}"
+    cond = "+confidence" if isinstance(gan, ConfidenceGAN) else "+label" if c.conditional else ""
+    return (f"{'conditional ' if c.conditional else 'confidence-conditioned ' if cond else ''}MLP GAN, loss {c.loss}; G {c.latent_dim}"
+            f"{cond} → {'-'.join(map(str, c.g_hidden))} → {gan.transformer_.dim}"
             f"{' (BatchNorm)' if c.batchnorm else ''}; D {'-'.join(map(str, c.d_hidden))} → 1"
             f"{f', PacGAN {c.pac}' if c.pac > 1 else ''}")
 

@@ -53,6 +53,7 @@ class GANConfig:
     label_smoothing: float = 0.0  # bce: real target 1 - s
     label_flip: float = 0.0  # bce: probability a batch's real/fake targets are swapped
     balanced: bool = False  # cGAN: draw training labels uniformly over classes
+    confidence_weight: float = 0.0  # confidence GAN: weight of the requested-vs-achieved link loss
     marginal_weight: float = 1.0  # weight of the per-column distribution-matching loss on G
     ema: float = 0.99  # decay of the exponential moving average of G's weights used for sampling (0 = off)
     impute: str | None = None  # None keeps "?" as a category; "mode" = R1
@@ -85,7 +86,7 @@ class TabularGAN:
         self.classes_ = list(table.categories[table.target]) if c.conditional else []
         self.transformer_ = TableTransformer(impute=c.impute).fit(table.train, table.numeric, cats, table.categories)
         tf = self.transformer_
-        cond_dim = len(self.classes_)
+        cond_dim = self._cond_dim()
         self.G = Generator(c.latent_dim, cond_dim, tf.dim, c.g_hidden, c.batchnorm, c.g_slope)
         self.D = Discriminator(tf.dim, cond_dim, c.d_hidden, c.dropout, c.d_slope, c.spectral_norm,
                                c.minibatch_discrimination, c.pac)
@@ -100,6 +101,9 @@ class TabularGAN:
         self.epoch, self.seconds = 0, 0.0
         self.best_state, self.best_score, self.best_epoch, self.stale = None, -np.inf, 0, 0
         self.data_rng = torch.Generator().manual_seed(c.seed)
+
+    def _cond_dim(self) -> int:
+        return len(self.classes_)
 
     def _tensors(self, table: Table):
         tf = self.transformer_
@@ -221,6 +225,7 @@ class TabularGAN:
             loss = -score.mean()
         if c.marginal_weight:
             loss = loss + c.marginal_weight * self._marginal_loss(real, fake)
+        loss = loss + self._extra_g_loss(n)
         self.opt_g.zero_grad()
         loss.backward()
         self.opt_g.step()
@@ -231,6 +236,10 @@ class TabularGAN:
                 for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
                     b_ema.copy_(b)
         return loss.item()
+
+    def _extra_g_loss(self, n: int):
+        """Subclasses add their own generator objective here (see training/confidence.py)."""
+        return 0.0
 
     def _marginal_loss(self, real, fake):
         """Per-column distance between the batch's real and fake marginals (R5, Ashrapov 2020):
@@ -245,19 +254,28 @@ class TabularGAN:
         """Model selection on training rows only (the holdout stays unseen until export):
         marginals (KS/TV) and joint structure (logistic and forest detection) both count."""
         real = table.train.sample(min(n, len(table.train)), random_state=0)
-        fake = self.sample(len(real), seed=1234, labels=real[table.target] if self.config.conditional else None)
+        fake = self._validation_sample(real)
         real = self.transformer_.clean(real)
         fid = float(fidelity(real, fake, table.numeric)["complement"].mean())
         det = float(detection_auc_lr(real, fake, table.numeric, folds=3))
         det_rf = float(detection_auc_rf(real, fake, table.numeric, folds=3, max_rows=2000))
-        score = fid - (det - 0.5) - (det_rf - 0.5)
+        extra = self._extra_validation()
+        score = fid - (det - 0.5) - (det_rf - 0.5) - extra.get("val_penalty", 0.0)
         if score > self.best_score:
             self.best_score, self.best_epoch, self.stale = score, self.epoch, 0
             self.best_state = copy.deepcopy(self.generator.state_dict())
         else:
             self.stale += 1
         self.G.train()
-        return {"val_fidelity": fid, "val_detection_lr": det, "val_detection_rf": det_rf, "val_score": score}
+        return {"val_fidelity": fid, "val_detection_lr": det, "val_detection_rf": det_rf, **extra, "val_score": score}
+
+    def _validation_sample(self, real: pd.DataFrame) -> pd.DataFrame:
+        """Synthetic rows matched to the validation rows (their labels, for a cGAN)."""
+        return self.sample(len(real), seed=1234, labels=real[self.target] if self.config.conditional else None)
+
+    def _extra_validation(self) -> dict:
+        """Subclass-specific validation figures; ``val_penalty`` is subtracted from the score."""
+        return {}
 
     # ------------------------------------------------------------- sampling
     @torch.no_grad()

@@ -20,6 +20,7 @@ from explorer.datasets import TABLES, load_table
 from training.configs import config_for, parse_override
 from training.export import export
 from training import run_digits
+from training.confidence import ConfidenceGAN
 from training.gan import TabularGAN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +31,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser = argparse.ArgumentParser(prog="python -m training.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="all", help=f"one of {', '.join(TABLES)}, all (the tables) or mnist")
-    parser.add_argument("--arch", default="all", help="gan, cgan or all; for mnist: "
+    parser.add_argument("--arch", default="all", help="gan, cgan, confgan (judge-confidence input) or all "
+                        "(gan and cgan); for mnist: "
                         "latent-gan, latent-cgan, pixel-cgan, mlp-gan or all")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, help="override the dataset's default epochs")
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
         table = load_table(dataset)
         model_id = f"{dataset}-{arch}{args.suffix}"
         ckpt = args.checkpoints / f"{model_id}.pt"
-        gan = TabularGAN(config).fit(table, checkpoint=ckpt, resume=args.resume)
+        gan = (ConfidenceGAN if arch == "confgan" else TabularGAN)(config).fit(table, checkpoint=ckpt, resume=args.resume)
         path = export(gan, table, model_id, args.out, command, evaluate=not args.no_eval)
         print(f"exported {path} (best epoch {gan.best_epoch}, {gan.seconds:.0f} s)")
         written.append(path)

@@ -1,0 +1,81 @@
+"""The README's MNIST tables, read from the committed cards (export measured every number from the
+ONNX graphs with the judge classifier's features) and from docs/freezed.csv.
+
+    python benchmarks/digit_table.py
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from explorer.models import discover  # noqa: E402
+
+BARS = {"mnist-pixel-cgan": "acc ≥ 0.98, every digit ≥ 0.95, P ≥ 0.9×, R ≥ 0.8×, FD ≤ 3×",
+        "mnist-latent-cgan": "acc ≥ 0.95, every digit ≥ 0.90, P ≥ 0.8×, R ≥ 0.6×, FD ≤ 5×"}
+
+
+def models_table(cards: dict) -> pd.DataFrame:
+    rows, reference = [], None
+    for mid, card in sorted(cards.items()):
+        if card.get("kind") != "image":
+            continue
+        m = card["metrics"]
+        reference = m["reference_real_train_vs_test"]
+        rows.append({"model": mid, "cond. acc": m.get("conditional_accuracy", ""),
+                     "worst digit": m.get("worst_digit_accuracy", ""),
+                     "Fréchet": m["frechet"], "FD × ref": m["frechet_vs_reference"],
+                     "precision": m["precision"], "P × ref": m["precision_vs_reference"],
+                     "recall": m["recall"], "R × ref": m["recall_vs_reference"],
+                     "detection AUC": m["detection_auc"], "confident": m["confident_share"],
+                     "train s": card["training"]["seconds"], "bar": BARS.get(mid, "baseline")})
+    if reference:
+        rows.insert(0, {"model": "real train digits (reference)", "Fréchet": reference["frechet"],
+                        "precision": reference["precision"], "recall": reference["recall"],
+                        "detection AUC": reference["detection_auc"]})
+    return pd.DataFrame(rows).round(3).fillna("")
+
+
+def interpolation_table(cards: dict) -> pd.DataFrame:
+    rows = []
+    for mid, card in sorted(cards.items()):
+        if card.get("kind") == "image":
+            i = card["metrics"]["interpolation"]
+            rows.append({"model": mid, **{k: v for k, v in i.items() if k not in ("pairs", "steps")}})
+    return pd.DataFrame(rows).round(3).fillna("")
+
+
+def judge_tables(cards: dict) -> tuple[dict, pd.DataFrame, dict]:
+    card = next(c for c in cards.values() if c.get("kind") == "image")
+    ae = next((c["autoencoder"] for c in cards.values() if c.get("autoencoder")), {})
+    return card["judge"], pd.DataFrame(card["judge"]["fgsm"]).round(4), ae
+
+
+def main() -> None:
+    cards, failed = discover()
+    print(models_table(cards).to_markdown(index=False))
+    print()
+    print(interpolation_table(cards).to_markdown(index=False))
+    judge, fgsm, ae = judge_tables(cards)
+    print(f"\njudge test accuracy {judge['test_accuracy']:.4f} ({judge['seconds']} s to train)\n")
+    print(fgsm.to_markdown(index=False))
+    if ae:
+        print(f"\nautoencoder: test BCE {ae['test_reconstruction_bce']:.4f}; 50 labels: 1-NN "
+              f"{ae['fifty_label_1nn_accuracy']:.4f}, label spreading {ae['fifty_label_spreading_accuracy']:.4f}")
+    freezed = ROOT / "docs" / "freezed.csv"
+    if freezed.is_file():
+        t = pd.read_csv(freezed)
+        cols = ["frechet", "precision", "recall", "detection_auc", "share_judged_8_or_9"]
+        summary = t.groupby("method", sort=False)[cols].agg(["mean", "std"]).round(3)
+        summary.columns = [f"{a} {b}" for a, b in summary.columns]
+        print(f"\nFreezeD ({t['seed'].nunique()} seeds; `{t['command'].iloc[0]}`)\n")
+        print(summary.reset_index().to_markdown(index=False))
+    for mid, reason in failed.items():
+        print(f"\nnot verified: {mid}: {reason}")
+
+
+if __name__ == "__main__":
+    main()

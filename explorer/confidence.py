@@ -1,0 +1,61 @@
+"""The judge forest of confidence-conditioned models: its features, its scores, and how well a
+generator hits the confidence it was asked for (numpy, pandas, scipy, onnxruntime only).
+
+Shared by training (the forest is fitted on exactly these features) and by the app, so the
+confidence shown beside a generated row is the one the generator was trained and measured against.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+RANGE = (0.05, 0.95)  # R2 asked for C ~ U[0.05, 0.8); we cover both tails
+
+
+def forest_features(columns: list[dict], frame: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """The forest's input: numeric values as they are, categoricals as their index in the card's list."""
+    by_name = {c["name"]: c for c in columns}
+    parts = []
+    for name in names:
+        col = by_name[name]
+        if col["type"] == "numeric":
+            parts.append(frame[name].to_numpy(np.float32))
+        else:
+            codes = pd.Categorical(frame[name], categories=col["categories"]).codes
+            if (codes < 0).any():
+                raise ValueError(f"column {name!r} has values outside the card's categories")
+            parts.append(codes.astype(np.float32))
+    return np.stack(parts, 1) if parts else np.zeros((len(frame), 0), np.float32)
+
+
+def forest_confidence(session, columns: list[dict], frame: pd.DataFrame, names: list[str],
+                      positive_index: int) -> np.ndarray:
+    """The exported forest's probability of the positive class for each row."""
+    x = forest_features(columns, frame, names)
+    outputs = {o.name: i for i, o in enumerate(session.get_outputs())}
+    probs = session.run(None, {session.get_inputs()[0].name: x})[outputs["probabilities"]]
+    return probs[:, positive_index].astype(np.float64)
+
+
+def check_confidence(value, n: int) -> np.ndarray:
+    """Requested confidences as a [n] array inside RANGE, with a clear error otherwise."""
+    c = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy() if np.ndim(value) == 0 \
+        else np.asarray(value, dtype=np.float64)
+    if c.shape != (n,):
+        raise ValueError(f"give one confidence, or one per row ({n}), got shape {list(c.shape)}")
+    if not np.isfinite(c).all() or (c < RANGE[0]).any() or (c > RANGE[1]).any():
+        raise ValueError(f"confidence must be a number from {RANGE[0]} to {RANGE[1]}")
+    return c
+
+
+def link_metrics(requested: np.ndarray, achieved: np.ndarray) -> dict:
+    """How well the achieved forest confidence follows the requested one, per row and per level."""
+    levels = pd.DataFrame({"requested": requested, "achieved": achieved}).groupby("requested")["achieved"]
+    means = levels.mean()
+    return {"spearman": float(spearmanr(requested, achieved).statistic),
+            "mean_absolute_error": float(np.abs(achieved - requested).mean()),
+            "spearman_of_level_means": float(spearmanr(means.index, means.to_numpy()).statistic),
+            "achieved_range": [float(np.quantile(achieved, 0.05)), float(np.quantile(achieved, 0.95))],
+            "per_level": {f"{r:.2f}": {"mean": float(m), "std": float(s)}
+                          for r, m, s in zip(means.index, means.to_numpy(), levels.std().to_numpy())}}
