@@ -9,6 +9,7 @@ import streamlit as st
 from explorer import analysis as an
 from explorer import app_state as state
 from explorer import charts
+from explorer import sweeps
 from explorer.models import models_root
 
 PAGE = "training"
@@ -74,3 +75,23 @@ if SEED_TABLE.is_file():
     st.caption(f"From `{SEED_TABLE.relative_to(SEED_TABLE.parent.parent)}` (benchmarks/seed_stability.py).")
 else:
     st.info("No seed-stability run yet: `python benchmarks/seed_stability.py` writes docs/seed_stability.csv.")
+
+st.subheader("Hyperparameter sweeps")
+sweep_files = sweeps.sweep_files()
+if not sweep_files:
+    st.info("No sweep yet: `python -m training.sweep` (Ray Tune) writes docs/sweep-<dataset>-<space>.csv.")
+for path in sweep_files:
+    try:
+        trials = sweeps.read_sweep(path)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        st.warning(f"{path.name} cannot be read: {exc}")
+        continue
+    st.markdown(f"**{path.name}**: {len(trials)} trials, {trials['label'].nunique()} configurations, "
+                f"seeds {', '.join(map(str, trials['seed'].unique()))}")
+    st.caption(f"`{trials['command'].iloc[0]}` — holdout metrics as in the cards; seconds per trial "
+               "(training, model selection and metrics) on one CPU.")
+    st.markdown("Seed stability (R1's table): mean ± std over the seeds of each configuration, best efficacy first")
+    st.dataframe(sweeps.pretty_summary(sweeps.seed_summary(trials)), hide_index=True, width="stretch")
+    shown = ["label", "seed", *sweeps.METRICS, "best_epoch", "train_seconds", "seconds"]
+    with st.expander(f"Every trial of {path.name}"):
+        st.dataframe(trials[[c for c in shown if c in trials.columns]].round(3), hide_index=True, width="stretch")
