@@ -166,8 +166,9 @@ class Emulation:
                 # pip keeps its download cache in the real HOME (the image's layer skips it: PIP_NO_CACHE_DIR)
                 env = {k: v for k, v in {**os.environ, **self.process_env(), "HOME": os.environ.get("HOME", "/root")}.items()
                        if k != "PIP_NO_CACHE_DIR"}
-                subprocess.run([str(self.venv / "bin" / "pip"), *words[1:]], cwd=self.path("."), env=env,
-                               check=True, stdout=subprocess.DEVNULL)
+                done = subprocess.run([str(self.venv / "bin" / "pip"), *words[1:]], cwd=self.path("."), env=env,
+                                      capture_output=True, text=True)
+                assert done.returncode == 0, f"RUN {part}:\n{done.stderr[-4000:]}"
             elif words[0] == "useradd":
                 self.users.add(words[-1])
                 self.home.mkdir()
