@@ -7,6 +7,7 @@ Examples:
   python -m training.sweep --quick --out /tmp/sweep.csv     # 4 tiny trials in seconds (CI)
   python -m training.sweep --address HEAD:6379 --storage /nfs/tune   # a Ray cluster
   python -m training.sweep --resume                         # run only the trials the CSV lacks
+  python -m training.sweep --table                          # the CSV's seed table as Markdown (no run)
 
 Spaces (every other setting is the dataset's default from training/configs.py, i.e. the
 committed models' recipe; seeds 1234, 42, 57 for every configuration, R1's):
@@ -45,7 +46,7 @@ import pandas as pd
 from explorer import diagnostics as dg
 from explorer.datasets import DATA_ENV, TABLES, data_dir, load_table
 from explorer.models import label_counts
-from explorer.sweeps import METRICS, seed_summary, pretty_summary
+from explorer.sweeps import METRICS, pretty_summary, read_sweep, seed_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = (1234, 42, 57)
@@ -284,8 +285,14 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--num-cpus", type=int, help="CPUs of the local Ray (default: this machine's cores)")
     parser.add_argument("--storage", help="Tune's storage_path (default: a temporary folder, removed after; "
                         "on a cluster give a path every node shares)")
+    parser.add_argument("--table", action="store_true",
+                        help="print the seed-stability table of the existing CSV as Markdown and exit")
     args = parser.parse_args(argv)
     out = args.out
+    if args.table:
+        trials = read_sweep(out or ROOT / "docs" / f"sweep-{args.dataset}-{args.space}.csv")
+        print(pretty_summary(seed_summary(trials)).to_markdown(index=False))
+        return trials
     if args.quick and out is None:
         out = Path(tempfile.mkdtemp(prefix="gan-sweep-quick-")) / f"sweep-{args.dataset}-{args.space}.csv"
     try:
