@@ -115,7 +115,7 @@ class GANSettings:
     epochs: int
     seed: int = 0
     batch: int = 64
-    loss: str = "bce"            # "bce" (non-saturating, R5) or "hinge"
+    loss: str = "bce"            # "bce" (non-saturating, R5), "hinge" or "wgan-gp"
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     betas: tuple = (0.5, 0.999)
@@ -124,6 +124,8 @@ class GANSettings:
 
 
 def _d_loss(real_logit, fake_logit, loss: str):
+    if loss == "wgan-gp":  # the penalty is added by the caller, which has the inputs
+        return fake_logit.mean() - real_logit.mean()
     if loss == "hinge":
         return F.relu(1 - real_logit).mean() + F.relu(1 + fake_logit).mean()
     return (F.binary_cross_entropy_with_logits(real_logit, torch.ones_like(real_logit))
@@ -131,9 +133,18 @@ def _d_loss(real_logit, fake_logit, loss: str):
 
 
 def _g_loss(fake_logit, loss: str):
-    if loss == "hinge":
+    if loss in ("hinge", "wgan-gp"):
         return -fake_logit.mean()
     return F.binary_cross_entropy_with_logits(fake_logit, torch.ones_like(fake_logit))
+
+
+def _gradient_penalty(D: nn.Module, real: torch.Tensor, fake: torch.Tensor, cond: tuple,
+                      gen: torch.Generator) -> torch.Tensor:
+    """WGAN-GP (Gulrajani et al. 2017): unit gradient norm on random mixes of real and fake."""
+    alpha = torch.rand(len(real), *[1] * (real.dim() - 1), generator=gen)
+    mix = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    grad, = torch.autograd.grad(D(mix, *cond).sum(), mix, create_graph=True)
+    return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
 
 
 def _update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
@@ -175,6 +186,8 @@ def train_gan(G: nn.Module, D: nn.Module, data: torch.Tensor, labels: torch.Tens
             cond = (label,) if label is not None else ()
             real_logit, fake_logit = D(real, *cond), D(fake.detach(), *cond)
             loss_d = _d_loss(real_logit, fake_logit, s.loss)
+            if s.loss == "wgan-gp":
+                loss_d = loss_d + 10 * _gradient_penalty(D, real, fake.detach(), cond, gen)
             opt_d.zero_grad()
             loss_d.backward()
             opt_d.step()
@@ -184,7 +197,8 @@ def train_gan(G: nn.Module, D: nn.Module, data: torch.Tensor, labels: torch.Tens
             opt_g.step()
             if ema is not None:
                 _update_ema(ema, G, s.ema)
-            acc = 0.5 * ((real_logit > 0).float().mean() + (fake_logit < 0).float().mean())
+            threshold = 0.0 if s.loss != "wgan-gp" else 0.5 * (real_logit.mean() + fake_logit.mean()).item()
+            acc = 0.5 * ((real_logit > threshold).float().mean() + (fake_logit <= threshold).float().mean())
             totals += [loss_d.item(), loss_g.item(), acc.item()]
             steps += 1
             bar.set_postfix(d=f"{loss_d.item():.3f}", g=f"{loss_g.item():.3f}")

@@ -41,7 +41,7 @@ AE_LATENT = 32
 SETTINGS = {  # (noise_dim, epochs, batch, loss, lr_g, lr_d, ema) per architecture
     "latent-gan": dict(noise_dim=32, epochs=30, batch=128, loss="bce", lr_g=5e-4, lr_d=5e-4, ema=0.999),
     "latent-cgan": dict(noise_dim=32, epochs=30, batch=128, loss="bce", lr_g=5e-4, lr_d=5e-4, ema=0.999),
-    "pixel-cgan": dict(noise_dim=64, epochs=10, batch=64, loss="hinge", lr_g=2e-4, lr_d=2e-4, ema=0.999),
+    "pixel-cgan": dict(noise_dim=64, epochs=14, batch=64, loss="hinge", lr_g=2e-4, lr_d=2e-4, ema=0.999),
     "mlp-gan": dict(noise_dim=100, epochs=30, batch=64, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0),
 }
 JUDGE_EPOCHS, AE_EPOCHS = 6, 12
@@ -167,23 +167,25 @@ def few_label_accuracy(enc: Encoder, data: dict, per_digit: int = 5, seed: int =
     """R4's test: classify the test set from latent codes with 50 labelled training images.
 
     Only those 50 labels are used: the other 59,950 training codes take part unlabelled, through
-    scikit-learn's label spreading over a k-NN graph; a plain 1-NN on the 50 is reported beside it.
+    scikit-learn's label spreading over a k-NN graph of the standardised, unit-length codes (the
+    direction of a code carries the digit, its length mostly the stroke weight); the test set is
+    then classified by 10-NN on the spread labels. A plain 1-NN on the 50 is reported beside it.
     """
     from sklearn.neighbors import KNeighborsClassifier
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import StandardScaler, normalize
     from sklearn.semi_supervised import LabelSpreading
 
     y = data["y"].numpy()
     rng = np.random.default_rng(seed)
     chosen = np.concatenate([rng.choice(np.flatnonzero(y == d), per_digit, replace=False) for d in range(10)])
     scaler = StandardScaler().fit(digits.encode(enc, data["x"]).numpy())
-    train = scaler.transform(digits.encode(enc, data["x"]).numpy())
-    test = scaler.transform(digits.encode(enc, data["xt"]).numpy())
+    train = normalize(scaler.transform(digits.encode(enc, data["x"]).numpy()))
+    test = normalize(scaler.transform(digits.encode(enc, data["xt"]).numpy()))
     yt = data["yt"].numpy()
     nearest = KNeighborsClassifier(1).fit(train[chosen], y[chosen])
     partial = np.full(len(y), -1)
     partial[chosen] = y[chosen]
-    spread = LabelSpreading(kernel="knn", n_neighbors=10, alpha=0.2, max_iter=100).fit(train, partial)
+    spread = LabelSpreading(kernel="knn", n_neighbors=10, alpha=0.99, max_iter=300).fit(train, partial)
     spread_test = KNeighborsClassifier(10).fit(train, spread.transduction_).predict(test)
     return {"labels_used": int(len(chosen)),
             "fifty_label_1nn_accuracy": float((nearest.predict(test) == yt).mean()),
