@@ -5,6 +5,7 @@ import streamlit as st
 from explorer import analysis as an
 from explorer import app_digits as dd
 from explorer import app_state as state
+from explorer.app_confidence import show as show_confidence
 from explorer import charts
 from explorer.datasets import DataUnavailable
 from explorer.diagnostics import fidelity
@@ -18,13 +19,23 @@ st.write("A conditional generator takes the class as an input, so every row has 
          "for — no rejection sampling.")
 
 cards, refused = state.catalog()
-model_id = state.pick_model(PAGE, cards, refused, where=lambda c: (c.get("condition") or {}).get("type") == "label",
-                            what="label-conditional models")
+model_id = state.pick_model(PAGE, cards, refused,
+                            where=lambda c: (c.get("condition") or {}).get("type") in ("label", "confidence"),
+                            what="conditional models")
 if model_id is None:
-    st.info("No label-conditional model is exported yet (their ids end in `-cgan`). Train one with "
+    st.info("No conditional model is exported yet (their ids end in `-cgan` or `-confgan`). Train one with "
             "`python -m training.run --arch cgan`.")
     st.stop()
 model = state.open_model(model_id)
+if model.confidence_conditioned:
+    c1, c2 = st.columns(2)
+    with c1:
+        n = state.pick_n(PAGE, default=1000)
+    with c2:
+        seed = state.pick_seed(PAGE)
+    if n is not None:
+        show_confidence(model, PAGE, n, seed)
+    st.stop()
 card, classes, target = model.card, model.classes, model.condition["name"]
 minority = card.get("minority_class") if card.get("minority_class") in classes else classes[-1]
 image = card.get("kind") == "image"

@@ -154,3 +154,16 @@ def digit_shares(data: pd.DataFrame) -> alt.Chart:
         y=alt.Y("share:Q", title="share of images", axis=alt.Axis(format="%")), color=_source_color(),
         tooltip=["digit", "source", alt.Tooltip("share:Q", format=".1%")],
     ).properties(height=HEIGHT)
+
+
+def confidence_link(data: pd.DataFrame) -> alt.Chart:
+    """Requested vs achieved judge confidence: every row (jittered dots), the mean per level, the diagonal."""
+    base = alt.Chart(data)
+    dots = base.mark_circle(size=14, opacity=0.25).encode(
+        x=alt.X("requested:Q", title="requested confidence", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("achieved:Q", title="judge forest's confidence", scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("requested:Q", format=".2f"), alt.Tooltip("achieved:Q", format=".2f")])
+    means = base.mark_line(point=True, color="#f58518").encode(x="requested:Q", y="mean(achieved):Q")
+    diagonal = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(strokeDash=[4, 4], color="gray").encode(
+        x="x:Q", y="y:Q")
+    return (dots + means + diagonal).properties(height=320, title="achieved vs requested (dashed: perfect)")

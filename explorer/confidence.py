@@ -49,6 +49,14 @@ def check_confidence(value, n: int) -> np.ndarray:
     return c
 
 
+def measure_link(model, seed: int = 0, levels: int = 19, per_level: int = 200) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows asked for an even grid of confidences and what the judge forest gives them:
+    (rows, frame of requested / achieved per row)."""
+    requested = np.repeat(np.round(np.linspace(*RANGE, levels), 4), per_level)
+    rows = model.sample(len(requested), seed=seed, confidence=requested)
+    return rows, pd.DataFrame({"requested": requested, "achieved": model.judge_confidence(rows)})
+
+
 def link_metrics(requested: np.ndarray, achieved: np.ndarray) -> dict:
     """How well the achieved forest confidence follows the requested one, per row and per level."""
     levels = pd.DataFrame({"requested": requested, "achieved": achieved}).groupby("requested")["achieved"]

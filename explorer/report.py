@@ -5,11 +5,10 @@ so both always agree on what a number means.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from explorer import diagnostics as dg
-from explorer.confidence import RANGE, link_metrics
+from explorer.confidence import link_metrics, measure_link
 from explorer.datasets import Table
 from explorer.models import Model
 
@@ -72,9 +71,8 @@ def headline(metrics: dict) -> dict:
 def evaluate_confidence(model: Model, table: Table, seed: int = 0, levels: int = 19, per_level: int = 200) -> dict:
     """Requested vs achieved judge confidence over an even grid of C, and whether rows asked for
     evenly spread confidences still pass for real (RF detection against the holdout)."""
-    requested = np.repeat(np.round(np.linspace(*RANGE, levels), 4), per_level)
-    frame = model.sample(len(requested), seed=seed, confidence=requested)
-    metrics = link_metrics(requested, model.judge_confidence(frame))
+    frame, link = measure_link(model, seed, levels, per_level)
+    metrics = link_metrics(link["requested"].to_numpy(), link["achieved"].to_numpy())
     n = min(len(table.holdout), len(frame))
     metrics["detection_rf_auc_even_confidence"] = dg.detection(
         table.holdout, frame.sample(n, random_state=seed), table.numeric, "rf", seed=seed)["auc"]
