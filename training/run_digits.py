@@ -39,8 +39,8 @@ ARCHS = ("latent-gan", "latent-cgan", "pixel-cgan", "mlp-gan")
 DIGITS = [str(d) for d in range(10)]
 AE_LATENT = 32
 SETTINGS = {  # (noise_dim, epochs, batch, loss, lr_g, lr_d, ema) per architecture
-    "latent-gan": dict(noise_dim=32, epochs=30, batch=128, loss="bce", lr_g=5e-4, lr_d=5e-4, ema=0.999),
-    "latent-cgan": dict(noise_dim=32, epochs=30, batch=128, loss="bce", lr_g=5e-4, lr_d=5e-4, ema=0.999),
+    "latent-gan": dict(noise_dim=32, epochs=60, batch=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999),
+    "latent-cgan": dict(noise_dim=32, epochs=60, batch=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999),
     "pixel-cgan": dict(noise_dim=64, epochs=14, batch=64, loss="hinge", lr_g=2e-4, lr_d=2e-4, ema=0.999),
     "mlp-gan": dict(noise_dim=100, epochs=30, batch=64, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0),
 }
