@@ -160,10 +160,11 @@ def autoencoder(data: dict, checkpoints: Path, quick: bool) -> tuple[Encoder, Im
     enc.eval(), dec.eval()
     with torch.no_grad():
         bce = float(torch.nn.functional.binary_cross_entropy(dec(enc(data["xt"][:2000])), data["xt"][:2000]))
-    return enc, dec, {**state["info"], "settings": meta, "test_reconstruction_bce": bce, **few_label_accuracy(enc, data)}
+    return enc, dec, {**state["info"], "settings": meta, "test_reconstruction_bce": bce,
+                      **few_label_accuracy(enc, data, rows=rows)}
 
 
-def few_label_accuracy(enc: Encoder, data: dict, per_digit: int = 5, seed: int = 0) -> dict:
+def few_label_accuracy(enc: Encoder, data: dict, per_digit: int = 5, seed: int = 0, rows: int | None = None) -> dict:
     """R4's test: classify the test set from latent codes with 50 labelled training images.
 
     Only those 50 labels are used: the other 59,950 training codes take part unlabelled, through
@@ -175,11 +176,12 @@ def few_label_accuracy(enc: Encoder, data: dict, per_digit: int = 5, seed: int =
     from sklearn.preprocessing import StandardScaler, normalize
     from sklearn.semi_supervised import LabelSpreading
 
-    y = data["y"].numpy()
+    x, y = data["x"][:rows], data["y"].numpy()[:rows]
     rng = np.random.default_rng(seed)
     chosen = np.concatenate([rng.choice(np.flatnonzero(y == d), per_digit, replace=False) for d in range(10)])
-    scaler = StandardScaler().fit(digits.encode(enc, data["x"]).numpy())
-    train = normalize(scaler.transform(digits.encode(enc, data["x"]).numpy()))
+    codes = digits.encode(enc, x).numpy()
+    scaler = StandardScaler().fit(codes)
+    train = normalize(scaler.transform(codes))
     test = normalize(scaler.transform(digits.encode(enc, data["xt"]).numpy()))
     yt = data["yt"].numpy()
     nearest = KNeighborsClassifier(1).fit(train[chosen], y[chosen])
