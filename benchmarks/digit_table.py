@@ -36,7 +36,7 @@ def models_table(cards: dict) -> pd.DataFrame:
         rows.insert(0, {"model": "real train digits (reference)", "Fréchet": reference["frechet"],
                         "precision": reference["precision"], "recall": reference["recall"],
                         "detection AUC": reference["detection_auc"]})
-    return pd.DataFrame(rows).round(3).fillna("")
+    return pd.DataFrame(rows).round(3).astype(object).fillna("")
 
 
 def interpolation_table(cards: dict) -> pd.DataFrame:
@@ -45,7 +45,7 @@ def interpolation_table(cards: dict) -> pd.DataFrame:
         if card.get("kind") == "image":
             i = card["metrics"]["interpolation"]
             rows.append({"model": mid, **{k: v for k, v in i.items() if k not in ("pairs", "steps")}})
-    return pd.DataFrame(rows).round(3).fillna("")
+    return pd.DataFrame(rows).round(3).astype(object).fillna("")
 
 
 def judge_tables(cards: dict) -> tuple[dict, pd.DataFrame, dict]:
