@@ -278,14 +278,14 @@ def test_digit_diagnostics_sections(page, server, models):
     model_id = need(digit_model(models, conditional=True) or digit_model(models), models, "digit model")
     page.goto(f"{server}/diagnostics?model={model_id}&n=1000")
     settle(page, "Diagnostics")
-    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(2)
+    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(2, timeout=SLOW)  # 3,000 images judged
     expect(page.locator('[data-testid="stMetric"]').first).to_be_visible()
     page.wait_for_timeout(1000)  # let the charts paint before the screenshot
     page.screenshot(path=str(DOCS / "screenshot-digits-diagnostics.png"))
 
     page.get_by_text("Nearest real image", exact=True).click()
     settle(page)
-    expect(images(page)).to_have_count(8)
+    expect(images(page)).to_have_count(8, timeout=SLOW)  # first search builds the 60,000-image index
     expect(page.get_by_text("median distance", exact=False)).to_be_visible()
     page.wait_for_selector('[data-testid="stSlider"]')
     slider = page.get_by_role("slider", name="Samples")
@@ -299,7 +299,8 @@ def test_digit_diagnostics_sections(page, server, models):
 
     page.get_by_text("Fréchet, precision, recall", exact=True).click()
     settle(page)
-    expect(page.get_by_text("random real training images measured the same way", exact=False)).to_be_visible()
+    expect(page.get_by_text("random real training images measured the same way", exact=False)).to_be_visible(
+        timeout=SLOW)  # Fréchet, k-NN and a 5-fold detector on 2,000 feature vectors
     expect(page.locator('[data-testid="stMetric"]')).to_have_count(4)
     page.wait_for_timeout(500)
     page.screenshot(path=str(DOCS / "screenshot-digits-metrics.png"))
