@@ -60,6 +60,10 @@ LABELS = {"arch": "{}", "hidden": "h{}", "batch_size": "b{}", "lr": "lr {:g}", "
           "marginal_weight": "marginal {:g}", "pac": "pac {}"}
 
 
+STARVATION_TOLERANCE = {"RAY_health_check_period_ms": "10000", "RAY_health_check_timeout_ms": "30000",
+                        "RAY_health_check_failure_threshold": "60", "RAY_gcs_rpc_server_reconnect_timeout_s": "1800"}
+
+
 class SweepError(RuntimeError):
     """A sweep cannot start (bad options, unreachable cluster)."""
 
@@ -167,6 +171,10 @@ def connect(address: str | None, num_cpus: int | None) -> bool:
         ray.init(address=address, runtime_env={"py_modules": [str(ROOT / "explorer"), str(ROOT / "training")]},
                  logging_level=logging.ERROR, log_to_driver=False)
     else:  # local: workers import this checkout; no dashboard; worker logs stay out of the terminal
+        # Ray's own processes run at the sweep's low priority: on a machine busy with other jobs its
+        # control plane can stall for a minute, which by default declares the node dead and ends the sweep.
+        for key, value in STARVATION_TOLERANCE.items():
+            os.environ.setdefault(key, value)
         paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT)] + [p for p in paths if p != str(ROOT)]))
         ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, object_store_memory=200 * 2**20,
@@ -201,6 +209,17 @@ def run_tune(trials: list[dict], on_row, storage: str | None, name: str) -> list
 
 
 # ------------------------------------------------------------------ the CLI
+def write_tables(trials: pd.DataFrame, out: Path) -> None:
+    """The trial CSV and its seed table, each replaced atomically (a killed sweep leaves whole files)."""
+    tables = [(trials, out)]
+    if len(trials):
+        tables.append((seed_summary(trials).round(4), out.with_name(out.stem + "-seeds.csv")))
+    for frame, path in tables:
+        tmp = path.with_name(f".{path.name}.tmp")
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+
+
 def command_line(argv: list[str]) -> str:
     nice = os.nice(0) if hasattr(os, "nice") else 0
     return (f"nice -n {nice} " if nice else "") + "python -m training.sweep " + shlex.join(argv)
@@ -225,19 +244,24 @@ def sweep(dataset: str = "diabetes", space: str = "r1", epochs: int | None = Non
     common = {"dataset": dataset, "space": space, "epochs": epochs, "quick": quick, "data": data, "cpus": 1}
     trials = [dict(common, **t) for t in grid(space, quick)]
     order = {trial_key(t): i for i, t in enumerate(trials)}
-    done = pd.read_csv(out) if resume and out.is_file() else pd.DataFrame()
+    done = pd.DataFrame()
+    if resume and out.is_file():
+        try:
+            done = pd.read_csv(out)
+        except pd.errors.EmptyDataError:  # killed before its first trial ended
+            pass
     if len(done):
         done = done[[trial_key(r) in order for r in done.to_dict("records")]]
     have = {trial_key(r) for r in done.to_dict("records")}
     todo = [t for t in trials if trial_key(t) not in have]
     out.parent.mkdir(parents=True, exist_ok=True)
-    done.to_csv(out, index=False)
+    write_tables(done, out)
     extra = {"command": command, "code_version": code_version()}
     rows = done.to_dict("records")
 
     def on_row(row: dict) -> None:
         rows.append({**row, **extra})
-        pd.DataFrame(rows).to_csv(out, index=False)  # after every trial: an interrupted sweep keeps its rows
+        write_tables(pd.DataFrame(rows), out)  # after every trial: an interrupted sweep keeps its rows
         if progress:
             print(f"[{len(rows)}/{len(trials)}] {row['label']} seed {row['seed']}: efficacy "
                   f"{row['efficacy_ratio']:.3f}, RF {row['detection_rf_auc']:.3f}, LR {row['detection_lr_auc']:.3f}, "
@@ -262,8 +286,7 @@ def sweep(dataset: str = "diabetes", space: str = "r1", epochs: int | None = Non
     if len(table):
         position = [order[trial_key(r)] for r in table.to_dict("records")]
         table = table.iloc[np.argsort(position, kind="stable")].reset_index(drop=True)
-        table.to_csv(out, index=False)
-        seed_summary(table).round(4).to_csv(out.with_name(out.stem + "-seeds.csv"), index=False)
+        write_tables(table, out)
     if errors:
         raise SweepError(f"{len(errors)} trial(s) failed (rerun with --resume to retry them):\n  " + "\n  ".join(errors))
     return table
