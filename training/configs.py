@@ -14,7 +14,7 @@ DEFAULTS = {
     "diabetes": dict(epochs=400, batch_size=64, eval_every=20),
 }
 ARCHS = ("gan", "cgan", "confgan")
-CONFIDENCE = dict(confidence_weight=30.0)  # confgan: the judge-confidence-conditioned GAN (training/confidence.py)
+CONFIDENCE = dict(confidence_weight=30.0, epochs=800)  # confgan: judge-confidence conditioning (training/confidence.py)
 QUICK = dict(epochs=2, eval_every=1, g_hidden=(32,), d_hidden=(32,))
 
 
