@@ -88,7 +88,8 @@ for path in sweep_files:
         continue
     st.markdown(f"**{path.name}**: {len(trials)} trials, {trials['label'].nunique()} configurations, "
                 f"seeds {', '.join(map(str, trials['seed'].unique()))}")
-    st.caption(f"`{trials['command'].iloc[0]}` — holdout metrics as in the cards; seconds per trial "
+    st.caption(" then ".join(f"`{c}`" for c in trials["command"].dropna().unique()) + " — holdout metrics as in the "
+               "cards; seconds per trial "
                "(training, model selection and metrics) on one CPU.")
     st.markdown("Seed stability (R1's table): mean ± std over the seeds of each configuration, best efficacy first")
     st.dataframe(sweeps.pretty_summary(sweeps.seed_summary(trials)), hide_index=True, width="stretch")
