@@ -182,7 +182,8 @@ class _Tables(nn.Module):
         modeled = {c.name: i for i, c in enumerate(tf.numeric_)}
         derived = {d.name: d for d in tf.derived_}
         cat_index = {c.name: j for j, c in enumerate(tf.categorical_)}
-        # per output numeric column: ("model", i) or ("lookup", buffer name, categorical index)
+        # per output numeric column: ("model", index among the modelled columns, -1) or
+        # ("lookup", k of the buffer lookup_k, index of the categorical it is derived from)
         self.layout, lookups = [], []
         for name in tf.numeric_order_:
             if name in modeled:
