@@ -13,7 +13,7 @@ from explorer.models import Model
 
 @st.cache_data(show_spinner="Measuring the link over 10 confidence levels…", max_entries=16)
 def _link(root: str, model_id: str, signature: tuple, seed: int):
-    return measure_link(state._load(root, model_id, signature), seed, levels=10, per_level=100)[1]
+    return measure_link(state.load_model(model_id), seed, levels=10, per_level=100)[1]
 
 
 def link(model_id: str, seed: int):

@@ -23,6 +23,7 @@ from explorer.confidence import RANGE, forest_features, link_metrics
 from explorer.datasets import Table
 from explorer.frames import outputs_to_frame
 from training.gan import TabularGAN
+from training.transforms import jittered_logits
 
 
 class ConfidenceGAN(TabularGAN):
@@ -85,8 +86,6 @@ class ConfidenceGAN(TabularGAN):
 
     def _fit_surrogate(self, fake: torch.Tensor, n: int) -> None:
         """One step on generated rows scored by the real forest plus as many real rows (out-of-fold)."""
-        from training.transforms import jittered_logits
-
         low, high, onehot = self.real_rows_
         idx = torch.randint(0, len(low), (n,), generator=self.data_rng)
         real = torch.cat([jittered_logits(low[idx], high[idx], self.data_rng), onehot[idx]], 1)
@@ -110,10 +109,5 @@ class ConfidenceGAN(TabularGAN):
         return {"val_link_mae": m["mean_absolute_error"], "val_link_spearman": m["spearman"],
                 "val_penalty": m["mean_absolute_error"] + (1 - m["spearman"])}
 
-    @torch.no_grad()
-    def sample(self, n: int, seed: int = 0, labels=None, confidence=None) -> pd.DataFrame:
-        self.generator.eval()
-        z = torch.from_numpy(np.random.default_rng(seed).standard_normal((n, self.config.latent_dim), dtype=np.float32))
-        c = torch.from_numpy(np.broadcast_to(np.asarray(confidence, np.float32), (n,)).copy())[:, None]
-        numeric, categorical = self.decoder_(self.generator(z, c))
-        return outputs_to_frame(self.transformer_.columns, numeric.numpy(), categorical.numpy())
+    def _sample_condition(self, n: int, labels, confidence):
+        return torch.from_numpy(np.broadcast_to(np.asarray(confidence, np.float32), (n,)).copy())[:, None]

@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--quick", action="store_true", help="tiny budget for smoke tests")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    data = load(args.quick)
+    data = load()
     classifier, _ = judge(data, args.checkpoints, args.quick)
     net = Judge(classifier).eval()
     y, yt = data["y"].numpy(), data["yt"].numpy()

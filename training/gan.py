@@ -279,21 +279,25 @@ class TabularGAN:
 
     # ------------------------------------------------------------- sampling
     @torch.no_grad()
-    def sample(self, n: int, seed: int = 0, labels=None) -> pd.DataFrame:
+    def sample(self, n: int, seed: int = 0, labels=None, confidence=None) -> pd.DataFrame:
         """n decoded rows; the noise comes from numpy exactly as the app draws it."""
         self.generator.eval()
         z = torch.from_numpy(np.random.default_rng(seed).standard_normal((n, self.config.latent_dim), dtype=np.float32))
-        cond = None
-        if self.config.conditional:
-            if labels is None:
-                raise ValueError("a conditional model needs labels")
-            codes = pd.Categorical(np.asarray(labels), categories=self.classes_).codes
-            cond = torch.eye(len(self.classes_))[torch.from_numpy(codes.astype(np.int64))]
+        cond = self._sample_condition(n, labels, confidence)
         numeric, categorical = self.transformer_.decoder()(self.generator(z, cond))
         frame = outputs_to_frame(self.transformer_.columns, numeric.numpy(), categorical.numpy())
         if self.config.conditional:
             frame[self.target] = np.asarray(labels)
         return frame
+
+    def _sample_condition(self, n: int, labels, confidence):
+        """The generator's condition input for ``sample``: one-hot labels for a cGAN, else None."""
+        if not self.config.conditional:
+            return None
+        if labels is None:
+            raise ValueError("a conditional model needs labels")
+        codes = pd.Categorical(np.asarray(labels), categories=self.classes_).codes
+        return torch.eye(len(self.classes_))[torch.from_numpy(codes.astype(np.int64))]
 
     # ---------------------------------------------------------- checkpoints
     def _save_checkpoint(self, path: Path) -> None:

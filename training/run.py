@@ -49,9 +49,10 @@ def main(argv: list[str] | None = None) -> list[Path]:
                              "little from more, and a second busy process no longer stalls training)")
     args = parser.parse_args(argv)
 
+    command = "python -m training.run " + shlex.join(argv)
     if args.dataset == "mnist":
-        return run_digits.main(argv, args.out, args.checkpoints, args.seed, args.epochs, args.quick, args.suffix,
-                               args.threads, evaluate=not args.no_eval)
+        return run_digits.main(args.arch, command, args.out, args.checkpoints, args.seed, args.epochs, args.quick,
+                               args.suffix, args.threads, evaluate=not args.no_eval)
     datasets = list(TABLES) if args.dataset == "all" else [args.dataset]
     archs = ["gan", "cgan"] if args.arch == "all" else [args.arch]
     unknown = [d for d in datasets if d not in TABLES]
@@ -65,7 +66,6 @@ def main(argv: list[str] | None = None) -> list[Path]:
     except ValueError as exc:
         parser.error(str(exc))
     torch.set_num_threads(args.threads)
-    command = "python -m training.run " + shlex.join(argv)
     written = []
     for (dataset, arch), config in configs.items():
         table = load_table(dataset)

@@ -11,10 +11,8 @@ own fixed seed and settings, kept in ``checkpoints/`` (weights only), and descri
 """
 from __future__ import annotations
 
-import argparse
 import json
 import platform
-import shlex
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -45,6 +43,7 @@ SETTINGS = {  # (noise_dim, epochs, batch, loss, lr_g, lr_d, ema) per architectu
     "mlp-gan": dict(noise_dim=100, epochs=30, batch=64, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0),
 }
 JUDGE_EPOCHS, AE_EPOCHS = 6, 12
+QUICK_ROWS = 3200  # training images of a --quick GAN run
 
 
 class LatentToImage(nn.Module):
@@ -194,27 +193,26 @@ def few_label_accuracy(enc: Encoder, data: dict, per_digit: int = 5, seed: int =
             "fifty_label_spreading_accuracy": float((spread_test == yt).mean())}
 
 
-def load(quick: bool) -> dict:
+def load() -> dict:
     raw = load_mnist()
     return {"x": digits.as_images(raw["x_train"]), "y": torch.from_numpy(raw["y_train"].astype(np.int64)),
             "xt": digits.as_images(raw["x_test"]), "yt": torch.from_numpy(raw["y_test"].astype(np.int64))}
 
 
-def main(argv: list[str], out: Path, checkpoints: Path, seed: int, epochs: int | None, quick: bool,
+def main(arch: str, command: str, out: Path, checkpoints: Path, seed: int, epochs: int | None, quick: bool,
          suffix: str, threads: int, evaluate: bool = True) -> list[Path]:
-    parser = argparse.ArgumentParser(prog="python -m training.run --dataset mnist")
-    parser.add_argument("--arch", default="all", help=f"one of {', '.join(ARCHS)} or all")
-    args, _ = parser.parse_known_args(argv)
-    archs = list(ARCHS) if args.arch == "all" else [args.arch]
+    """The digit half of ``training.run``: its parser has already read every option."""
+    archs = list(ARCHS) if arch == "all" else [arch]
     if any(a not in ARCHS for a in archs):
-        raise SystemExit(f"unknown MNIST architecture {args.arch!r}; choose one of {', '.join(ARCHS)} or all")
+        raise SystemExit(f"unknown MNIST architecture {arch!r}; choose one of {', '.join(ARCHS)} or all")
     torch.set_num_threads(threads)
-    command = "python -m training.run " + shlex.join(argv)
-    data = load(quick)
+    data = load()
     classifier, judge_info = judge(data, checkpoints, quick)
+    # shared by both latent models: loaded (and its 50-label test run) once per command
+    shared_ae = autoencoder(data, checkpoints, quick) if any(a.startswith("latent") for a in archs) else None
     written = []
     for arch in archs:
-        ae = autoencoder(data, checkpoints, quick) if arch.startswith("latent") else None
+        ae = shared_ae if arch.startswith("latent") else None
         s = dict(SETTINGS[arch])
         if quick:
             s.update(epochs=1)
@@ -234,8 +232,6 @@ def main(argv: list[str], out: Path, checkpoints: Path, seed: int, epochs: int |
         written.append(path)
     return written
 
-
-QUICK_ROWS = 3200
 
 
 def build_and_train(arch: str, data: dict, s: digits.GANSettings, ae, quick: bool):
