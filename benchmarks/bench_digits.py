@@ -32,7 +32,7 @@ def twin(card: dict):
     arch = card["id"].removeprefix("mnist-").split("-seed")[0]
     noise = card["training"]["config"]["noise_dim"]
     if arch == "pixel-cgan":
-        return [nets.PixelGenerator(noise, 10)]
+        return [nets.PixelGenerator(noise, 10, width=card["training"]["config"].get("width", 32))]
     if arch == "mlp-gan":
         return [run_digits.TanhToUnit(nets.MLPGenerator(noise))]
     latent = run_digits.AE_LATENT

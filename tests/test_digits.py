@@ -39,6 +39,7 @@ def test_mnist_loader_reads_the_real_file(mnist):
 
 GRAPHS = {  # name → (module, outputs, kind passed to run_digits._inputs, conditional)
     "pixel generator": (lambda: nets.PixelGenerator(64, 10), ["image"], "generator", True),
+    "pixel generator, width 16": (lambda: nets.PixelGenerator(64, 10, width=16), ["image"], "generator", True),
     "latent generator": (lambda: run_digits.StandardisedGenerator(nets.LatentGenerator(32, 32, 10),
                                                                  torch.randn(32), torch.rand(32) + 0.5),
                          ["latent"], "generator", True),
@@ -55,7 +56,7 @@ def test_every_digit_graph_exports_and_onnxruntime_equals_torch(name, tmp_path):
     build, outputs, kind, conditional = GRAPHS[name]
     torch.manual_seed(0)
     module = build().eval()
-    args, names = run_digits._inputs(kind, module, 64 if name == "pixel generator" else 32, conditional)
+    args, names = run_digits._inputs(kind, module, 64 if name.startswith("pixel generator") else 32, conditional)
     run_digits._export_checked(module, args, names, outputs, tmp_path / "g.onnx")
     # an independent check, on a batch size the export never saw
     args = tuple(torch.cat([a, a, a[:1]]) for a in args)
@@ -82,6 +83,17 @@ def test_quick_run_exports_a_latent_cgan_per_the_contract(tmp_path, checkpoints)
             "reference_real_train_vs_test", "interpolation"} <= set(m)
     assert 0 <= m["conditional_accuracy"] <= 1 and m["reference_real_train_vs_test"]["frechet"] > 0
     assert card["training"]["command"].startswith("python -m training.run --dataset mnist")
+
+
+def test_digit_settings_from_the_command_line():
+    assert run_digits.parse_settings(["pixel-cgan"], ["width=16", "epochs=3", "betas=0.5,0.9"]) == {
+        "width": 16, "epochs": 3, "betas": (0.5, 0.9)}
+    assert "16×14×14" in run_digits.architecture("pixel-cgan", {"noise_dim": 64, "width": 8})
+    with pytest.raises(SystemExit, match="not a setting of latent-gan"):
+        run_digits.parse_settings(["latent-gan", "pixel-cgan"], ["width=16"])
+    for bad in ("colour=red", "width=", "seed=3"):
+        with pytest.raises(SystemExit, match="--set expects key=value"):
+            run_digits.parse_settings(["pixel-cgan"], [bad])
 
 
 @needs_models

@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, help="override the dataset's default epochs")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override any GANConfig field, e.g. --set loss=bce --set g_hidden=256,256")
+                        help="override any GANConfig field, e.g. --set loss=bce --set g_hidden=256,256; for mnist "
+                        "a digit setting, e.g. --set width=16 (the pixel cGAN's generator channels)")
     parser.add_argument("--quick", action="store_true", help="tiny 2-epoch models for smoke tests")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     parser.add_argument("--out", type=Path, default=ROOT / "exported", help="where models are exported")
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
     command = "python -m training.run " + shlex.join(argv)
     if args.dataset == "mnist":
         return run_digits.main(args.arch, command, args.out, args.checkpoints, args.seed, args.epochs, args.quick,
-                               args.suffix, args.threads, evaluate=not args.no_eval)
+                               args.suffix, args.threads, evaluate=not args.no_eval, overrides=args.set)
     datasets = list(TABLES) if args.dataset == "all" else [args.dataset]
     archs = ["gan", "cgan"] if args.arch == "all" else [args.arch]
     unknown = [d for d in datasets if d not in TABLES]

@@ -11,6 +11,7 @@ own fixed seed and settings, kept in ``checkpoints/`` (weights only), and descri
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import time
@@ -36,12 +37,13 @@ ROOT = Path(__file__).resolve().parent.parent
 ARCHS = ("latent-gan", "latent-cgan", "pixel-cgan", "mlp-gan")
 DIGITS = [str(d) for d in range(10)]
 AE_LATENT = 32
-SETTINGS = {  # (noise_dim, epochs, batch, loss, lr_g, lr_d, ema) per architecture
+SETTINGS = {  # (noise_dim, epochs, batch, loss, lr_g, lr_d, ema[, network sizes]) per architecture
     "latent-gan": dict(noise_dim=32, epochs=60, batch=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999),
     "latent-cgan": dict(noise_dim=32, epochs=60, batch=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999),
-    "pixel-cgan": dict(noise_dim=64, epochs=14, batch=64, loss="hinge", lr_g=2e-4, lr_d=2e-4, ema=0.999),
+    "pixel-cgan": dict(noise_dim=64, epochs=14, batch=64, loss="hinge", lr_g=2e-4, lr_d=2e-4, ema=0.999, width=32),
     "mlp-gan": dict(noise_dim=100, epochs=30, batch=64, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0),
 }
+NET_KEYS = ("width",)  # network sizes: passed to the networks, recorded in the card's config beside the rest
 JUDGE_EPOCHS, AE_EPOCHS = 6, 12
 QUICK_ROWS = 3200  # training images of a --quick GAN run
 
@@ -199,12 +201,30 @@ def load() -> dict:
             "xt": digits.as_images(raw["x_test"]), "yt": torch.from_numpy(raw["y_test"].astype(np.int64))}
 
 
+def parse_settings(archs: list[str], texts: list[str]) -> dict:
+    """``--set key=value`` for digit models, typed like the default it replaces (e.g. ``--set width=16``)."""
+    fields = {f.name: f.default for f in dataclasses.fields(digits.GANSettings) if f.name not in ("frozen", "seed")}
+    known = set(fields).union(*(set(SETTINGS[a]) & set(NET_KEYS) for a in archs))
+    out = {}
+    for text in texts:
+        key, _, raw = text.partition("=")
+        if key not in known or not raw:
+            raise SystemExit(f"--set expects key=value with key one of {sorted(known)}, got {text!r}")
+        lacking = [a for a in archs if key in NET_KEYS and key not in SETTINGS[a]]
+        if lacking:
+            raise SystemExit(f"--set {key}: not a setting of {', '.join(lacking)}")
+        default = SETTINGS[archs[0]].get(key, fields.get(key))
+        out[key] = tuple(float(v) for v in raw.split(",")) if isinstance(default, tuple) else type(default)(raw)
+    return out
+
+
 def main(arch: str, command: str, out: Path, checkpoints: Path, seed: int, epochs: int | None, quick: bool,
-         suffix: str, threads: int, evaluate: bool = True) -> list[Path]:
+         suffix: str, threads: int, evaluate: bool = True, overrides: list[str] = ()) -> list[Path]:
     """The digit half of ``training.run``: its parser has already read every option."""
     archs = list(ARCHS) if arch == "all" else [arch]
     if any(a not in ARCHS for a in archs):
         raise SystemExit(f"unknown MNIST architecture {arch!r}; choose one of {', '.join(ARCHS)} or all")
+    changed = parse_settings(archs, list(overrides))
     torch.set_num_threads(threads)
     data = load()
     classifier, judge_info = judge(data, checkpoints, quick)
@@ -213,17 +233,18 @@ def main(arch: str, command: str, out: Path, checkpoints: Path, seed: int, epoch
     written = []
     for arch in archs:
         ae = shared_ae if arch.startswith("latent") else None
-        s = dict(SETTINGS[arch])
+        s = {**SETTINGS[arch], **changed}
         if quick:
             s.update(epochs=1)
         if epochs:
             s["epochs"] = epochs
+        net = {k: s.pop(k) for k in NET_KEYS if k in s}
         settings = digits.GANSettings(seed=seed, **s)
-        modules, G, history, seconds = build_and_train(arch, data, settings, ae, quick)
+        modules, G, history, seconds = build_and_train(arch, data, settings, ae, quick, **net)
         model_id = f"mnist-{arch}{suffix}"
         info = {"command": command, "seed": seed, "epochs_run": settings.epochs, "best_epoch": settings.epochs,
                 "seconds": round(seconds, 1), "code_version": code_version(), "torch": torch.__version__,
-                "python": platform.python_version(), "threads": threads, "config": asdict(settings),
+                "python": platform.python_version(), "threads": threads, "config": {**asdict(settings), **net},
                 "rows": len(data["x"]) if not quick else QUICK_ROWS}
         path = write_atomically(out, model_id, lambda tmp: _write(
             tmp, model_id, arch, modules, classifier, judge_info, ae[2] if ae else None, history, info, data,
@@ -234,8 +255,11 @@ def main(arch: str, command: str, out: Path, checkpoints: Path, seed: int, epoch
 
 
 
-def build_and_train(arch: str, data: dict, s: digits.GANSettings, ae, quick: bool):
-    """Networks for ``arch``, trained; returns the modules to export, G, history and seconds."""
+def build_and_train(arch: str, data: dict, s: digits.GANSettings, ae, quick: bool, width: int = 32):
+    """Networks for ``arch``, trained; returns the modules to export, G, history and seconds.
+
+    ``width`` sets the pixel cGAN's generator (fc → 4w×7×7 → 2w×14×14 → 28×28); its discriminator stays at 32.
+    """
     rows = QUICK_ROWS if quick else len(data["x"])
     x, onehot = data["x"][:rows], torch.eye(10)[data["y"][:rows]]
     torch.manual_seed(s.seed)
@@ -251,7 +275,7 @@ def build_and_train(arch: str, data: dict, s: digits.GANSettings, ae, quick: boo
                 "decoder": (LatentToImage(dec), ["image"]), "encoder": (enc, ["latent"]),
                 "discriminator": (LatentJudge(enc, D.eval(), mean, std), ["logit"])}, G, history, seconds
     if arch == "pixel-cgan":
-        G, D = PixelGenerator(s.noise_dim, 10), PixelDiscriminator(10)
+        G, D = PixelGenerator(s.noise_dim, 10, width=width), PixelDiscriminator(10)
         G, history, seconds = digits.train_gan(G, D, x, onehot, s)
         return {"generator": (G, ["image"]), "discriminator": (D.eval(), ["logit"])}, G, history, seconds
     G, D = MLPGenerator(s.noise_dim), MLPDiscriminator()
@@ -306,7 +330,7 @@ def _write(tmp: Path, model_id: str, arch: str, modules: dict, classifier: Class
     counts = np.bincount(data["y"].numpy(), minlength=10)
     card = {
         "id": model_id, "title": TITLES[arch], "kind": "image", "dataset": "mnist",
-        "architecture": ARCHITECTURES[arch], "latent_dim": noise_dim,
+        "architecture": architecture(arch, training["config"]), "latent_dim": noise_dim,
         "latent_distribution": "standard normal, drawn with numpy.random.default_rng(seed).standard_normal",
         "condition": {"type": "label", "name": "digit", "classes": DIGITS,
                       "train_share": {d: float(c / counts.sum()) for d, c in zip(DIGITS, counts)}} if conditional else None,
@@ -331,11 +355,19 @@ ARCHITECTURES = {
                   "D 256-256 → 1, BCE, EMA generator",
     "latent-cgan": f"conditional MLP GAN in a {AE_LATENT}-d conv autoencoder latent: G 32+digit → 256-256 → "
                    f"{AE_LATENT}, D latent+digit → 256-256 → 1 (R4), BCE, EMA generator",
-    "pixel-cgan": "DCGAN-style conditional GAN: G 64+digit → 128×7×7 → 64×14×14 → 1×28×28; spectral-norm CNN D "
-                  "with a projection head for the digit; hinge loss, EMA generator",
+    "pixel-cgan": "DCGAN-style conditional GAN: G {noise}+digit → {c7}×7×7 → {c14}×14×14 → 1×28×28; spectral-norm "
+                  "CNN D with a projection head for the digit; hinge loss, EMA generator",
     "mlp-gan": "R5: G Linear(100,256)-ReLU-Linear(256,784)-Tanh; D Linear(784,256)-LeakyReLU(0.2)-Linear(256,1); "
                "BCE, Adam(2e-4, β1 0.5)",
 }
+
+
+def architecture(arch: str, config: dict) -> str:
+    """The card's architecture line, with the network sizes the run used."""
+    if arch != "pixel-cgan":
+        return ARCHITECTURES[arch]
+    width = config.get("width", 32)
+    return ARCHITECTURES[arch].format(noise=config["noise_dim"], c7=4 * width, c14=2 * width)
 
 
 def evaluate_digits(model: Model, data: dict, n: int = 10_000, seed: int = 0, pairs: int = 50,
