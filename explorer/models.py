@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import pandas as pd
 
 from explorer.confidence import check_confidence, forest_confidence
 from explorer.frames import outputs_to_frame
+from explorer.instances import embed
 
 MODELS_ENV = "GAN_EXPLORER_MODELS"
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "exported"
@@ -157,6 +159,27 @@ class Model:
         return (self.condition or {}).get("type") == "confidence"
 
     @property
+    def instance_conditioned(self) -> bool:
+        return (self.condition or {}).get("type") == "instance"
+
+    @cached_property
+    def instance_bank(self) -> np.ndarray:
+        """Training-row embeddings shipped with an IC-GAN (hash-checked with the card at load)."""
+        with np.load(self.folder / self.card["files"]["instances"]["path"], allow_pickle=False) as f:
+            return f["instances"]
+
+    def instances(self, n: int, seed: int, instance: pd.DataFrame | None = None) -> np.ndarray:
+        """The ``instance`` input for n rows: one real row's embedding repeated, one per row of an
+        n-row frame, or (None) rows of the shipped bank drawn with the seed — the model's mixture."""
+        if instance is None:
+            bank = self.instance_bank
+            return bank[np.random.default_rng([seed, 3]).integers(0, len(bank), n)]
+        if not isinstance(instance, pd.DataFrame) or len(instance) not in (1, n):
+            raise ValueError(f"instance must be a table of 1 or {n} rows")
+        chosen = embed(self.condition["space"], instance)
+        return np.repeat(chosen, n, 0) if len(chosen) == 1 else chosen
+
+    @property
     def provider(self) -> str:
         return self.sessions["generator"].get_providers()[0]
 
@@ -185,10 +208,10 @@ class Model:
     def one_hot(self, labels) -> np.ndarray:
         return np.eye(len(self.classes), dtype=np.float32)[self.codes(labels)]
 
-    def decode(self, z: np.ndarray, codes: np.ndarray | None = None,
-               confidence: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def decode(self, z: np.ndarray, codes: np.ndarray | None = None, confidence: np.ndarray | None = None,
+               instance: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The contract's raw outputs (numeric, categorical) for latents and class indices (or
-        requested confidences), in batches."""
+        requested confidences, or instance embeddings), in batches."""
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape [n, {self.latent_dim}], got {list(z.shape)}")
@@ -198,6 +221,11 @@ class Model:
             if confidence is None:
                 raise ValueError(f"{self.id} is conditioned on the judge's confidence: give one per row")
             confidence = check_confidence(confidence, len(z)).astype(np.float32)[:, None]
+        if self.instance_conditioned:
+            instance = np.asarray(instance if instance is not None else [], dtype=np.float32)
+            if instance.shape != (len(z), self.condition["dim"]) or not np.isfinite(instance).all():
+                raise ValueError(f"{self.id} is conditioned on a real row: give finite instance embeddings "
+                                 f"of shape [{len(z)}, {self.condition['dim']}], got {list(instance.shape)}")
         eye = np.eye(len(self.classes), dtype=np.float32)
         session, parts = self.sessions["generator"], []
         for start in range(0, len(z), BATCH):
@@ -206,30 +234,34 @@ class Model:
                 feed["label"] = eye[codes[start:start + BATCH]]
             if confidence is not None:
                 feed["confidence"] = confidence[start:start + BATCH]
+            if instance is not None:
+                feed["instance"] = instance[start:start + BATCH]
             parts.append(session.run(None, feed))
         if not parts:
             return np.zeros((0, 0), np.float32), np.zeros((0, 0), np.int64)
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
-    def generate(self, z: np.ndarray, labels=None, confidence=None) -> pd.DataFrame:
-        """Decoded rows for given latents (and class names for a label-conditional model, or
-        requested confidences for a confidence-conditioned one)."""
+    def generate(self, z: np.ndarray, labels=None, confidence=None, instance=None) -> pd.DataFrame:
+        """Decoded rows for given latents (and class names for a label-conditional model,
+        requested confidences for a confidence-conditioned one, embeddings for an IC-GAN)."""
         codes = self.codes(labels) if self.classes and labels is not None else None
-        numeric, categorical = self.decode(z, codes, confidence)
+        numeric, categorical = self.decode(z, codes, confidence, instance)
         frame = outputs_to_frame(self.card["columns"], numeric, categorical)
         if self.classes:
             frame[self.condition["name"]] = np.array(self.classes, dtype=object)[codes]
         return frame[list(self.card["table_columns"])]
 
     def sample(self, n: int, seed: int = 0, mix: dict[str, float] | str | None = None,
-               confidence=None) -> pd.DataFrame:
-        """n rows, reproducible from the seed (and the class mix, or the requested confidence)."""
+               confidence=None, instance: pd.DataFrame | None = None) -> pd.DataFrame:
+        """n rows, reproducible from the seed (and the class mix, the requested confidence, or the
+        real row to generate rows like)."""
         n = check_n(n)
         z = self.noise(n, seed)
         labels = self.labels(n, seed, mix) if self.classes else None
         if self.confidence_conditioned and confidence is None:
             confidence = self.typical_confidence(n, seed)
-        return self.generate(z, labels, confidence)
+        embedding = self.instances(n, seed, instance) if self.instance_conditioned else None
+        return self.generate(z, labels, confidence, embedding)
 
     def typical_confidence(self, n: int, seed: int) -> np.ndarray:
         """Confidences distributed as the real training rows' (out-of-fold) ones, clipped to the range."""
@@ -255,6 +287,8 @@ class Model:
             feed["label"] = self.one_hot(frame[self.condition["name"]].to_numpy())
         if self.confidence_conditioned:  # each row judged at the confidence the forest gives it
             feed["confidence"] = self.judge_confidence(frame).clip(*self.condition["range"]).astype(np.float32)[:, None]
+        if self.instance_conditioned:  # each row judged as an instance of itself: it is in its own neighbourhood
+            feed["instance"] = embed(self.condition["space"], frame)
         # small batches: the in-graph quantile encoder holds [batch, columns, quantiles] floats
         session, step = self.sessions["discriminator"], 256
         parts = [session.run(None, {k: v[i:i + step] for k, v in feed.items()})[0][:, 0]

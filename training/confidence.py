@@ -109,5 +109,5 @@ class ConfidenceGAN(TabularGAN):
         return {"val_link_mae": m["mean_absolute_error"], "val_link_spearman": m["spearman"],
                 "val_penalty": m["mean_absolute_error"] + (1 - m["spearman"])}
 
-    def _sample_condition(self, n: int, labels, confidence):
+    def _sample_condition(self, n: int, seed: int, confidence):
         return torch.from_numpy(np.broadcast_to(np.asarray(confidence, np.float32), (n,)).copy())[:, None]

@@ -13,16 +13,16 @@ DEFAULTS = {
     "credit-g": dict(epochs=400, batch_size=64, eval_every=20),
     "diabetes": dict(epochs=400, batch_size=64, eval_every=20),
 }
-ARCHS = ("gan", "cgan", "confgan")
-CONFIDENCE = dict(confidence_weight=30.0, epochs=800)  # confgan: judge-confidence conditioning (training/confidence.py)
+ARCHS = ("gan", "cgan", "confgan", "icgan")
+EXTRA = {"confgan": dict(confidence_weight=30.0, epochs=800),  # judge-confidence conditioning (training/confidence.py)
+         "icgan": dict(instance_k=20)}  # instance conditioning (training/instance.py)
 QUICK = dict(epochs=2, eval_every=1, g_hidden=(32,), d_hidden=(32,))
 
 
 def config_for(dataset: str, arch: str, seed: int = 0, quick: bool = False, **overrides) -> GANConfig:
     if arch not in ARCHS:
         raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
-    extra = CONFIDENCE if arch == "confgan" else {}
-    settings = {**DEFAULTS[dataset], **extra, **(QUICK if quick else {}), **overrides}
+    settings = {**DEFAULTS[dataset], **EXTRA.get(arch, {}), **(QUICK if quick else {}), **overrides}
     return GANConfig(conditional=arch == "cgan", seed=seed, **settings)
 
 

@@ -24,9 +24,10 @@ from torch import nn
 from explorer.datasets import Table
 from explorer.models import Model, sha256
 from explorer.confidence import RANGE, forest_features
-from explorer.report import evaluate_confidence, evaluate_tabular
+from explorer.report import evaluate_confidence, evaluate_instance, evaluate_tabular
 from training.confidence import ConfidenceGAN
 from training.gan import TabularGAN
+from training.instance import InstanceGAN
 
 OPSET = 18
 
@@ -132,9 +133,11 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
     gan.generator.eval(), gan.D.eval()
     n = 64
     z = torch.from_numpy(np.random.default_rng(0).standard_normal((n, c.latent_dim), dtype=np.float32))
-    confidence = isinstance(gan, ConfidenceGAN)
+    confidence, instance = isinstance(gan, ConfidenceGAN), isinstance(gan, InstanceGAN)
     if confidence:
         cond_name, label = "confidence", torch.linspace(*RANGE, n)[:, None]
+    elif instance:
+        cond_name, label = "instance", torch.from_numpy(gan.bank_[:n])
     elif c.conditional:
         cond_name, label = "label", torch.eye(len(gan.classes_))[torch.arange(n) % max(1, len(gan.classes_))]
     else:
@@ -169,9 +172,13 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
     if confidence:
         condition = _export_judge(gan, tmp)
         files["judge"] = "judge.onnx"
+    if instance:
+        condition = _export_instances(gan, tmp)
+        files["instances"] = "instances.npz"
+    kind = "confidence GAN" if confidence else "IC-GAN" if instance else "cGAN" if c.conditional else "GAN"
     card = {
         "id": model_id,
-        "title": title or f"{table.name} {'confidence GAN' if confidence else 'cGAN' if c.conditional else 'GAN'}",
+        "title": title or f"{table.name} {kind}",
         "kind": "tabular",
         "dataset": table.name,
         "architecture": _architecture(gan),
@@ -200,6 +207,8 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
         card["metrics"] = evaluate_tabular(model, table, seed=0)
         if confidence:
             card["metrics"]["confidence"] = evaluate_confidence(model, table, seed=0)
+        if instance:
+            card["metrics"]["instance"] = evaluate_instance(model, table, seed=0)
         card["metrics"]["onnxruntime_provider"] = model.provider
         (tmp / "card.json").write_text(json.dumps(card, indent=1))
 
@@ -228,10 +237,21 @@ def _export_judge(gan: ConfidenceGAN, tmp: Path) -> dict:
             "train_quantiles": np.quantile(gan.train_confidence_, np.linspace(0, 1, 101)).round(4).tolist()}
 
 
+def _export_instances(gan: InstanceGAN, tmp: Path) -> dict:
+    """The bank of training-row embeddings (sampling without a chosen row draws from it); returns
+    the card's condition, which says how to embed any row."""
+    np.savez_compressed(tmp / "instances.npz", instances=gan.bank_)
+    return {"type": "instance", "name": "instance", "dim": int(gan.bank_.shape[1]), "k": gan.config.instance_k,
+            "space": gan.space_, "embedding": "min-max-scaled numerics, then one-hot categoricals, in the "
+            "order of space (explorer/instances.py)", "bank": {"file": "instances.npz", "rows": len(gan.bank_)}}
+
+
 def _architecture(gan: TabularGAN) -> str:
     c = gan.config
-    cond = "+confidence" if isinstance(gan, ConfidenceGAN) else "+label" if c.conditional else ""
-    return (f"{'conditional ' if c.conditional else 'confidence-conditioned ' if cond else ''}MLP GAN, loss {c.loss}; G {c.latent_dim}"
+    cond = "+confidence" if isinstance(gan, ConfidenceGAN) else "+instance" if isinstance(gan, InstanceGAN) \
+        else "+label" if c.conditional else ""
+    what = {"+label": "conditional ", "+confidence": "confidence-conditioned ", "+instance": "instance-conditioned "}
+    return (f"{what.get(cond, '')}MLP GAN, loss {c.loss}; G {c.latent_dim}"
             f"{cond} → {'-'.join(map(str, c.g_hidden))} → {gan.transformer_.dim}"
             f"{' (BatchNorm)' if c.batchnorm else ''}; D {'-'.join(map(str, c.d_hidden))} → 1"
             f"{f', PacGAN {c.pac}' if c.pac > 1 else ''}")

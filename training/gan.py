@@ -54,6 +54,7 @@ class GANConfig:
     label_flip: float = 0.0  # bce: probability a batch's real/fake targets are swapped
     balanced: bool = False  # cGAN: draw training labels uniformly over classes
     confidence_weight: float = 0.0  # confidence GAN: weight of the requested-vs-achieved link loss
+    instance_k: int = 20  # IC-GAN: size of each instance's neighbourhood of real rows
     marginal_weight: float = 1.0  # weight of the per-column distribution-matching loss on G
     ema: float = 0.99  # decay of the exponential moving average of G's weights used for sampling (0 = off)
     impute: str | None = None  # None keeps "?" as a category; "mode" = R1
@@ -141,9 +142,8 @@ class TabularGAN:
                 order = torch.multinomial(weights, steps * c.batch_size, True, generator=self.data_rng)
             sums = np.zeros(3)
             for step in range(steps):
-                idx = order[step * c.batch_size:(step + 1) * c.batch_size]
-                real = torch.cat([jittered_logits(low[idx], high[idx], self.data_rng), onehot[idx]], 1)
-                cond = labels[idx] if labels is not None else None
+                rows, cond = self._batch(order[step * c.batch_size:(step + 1) * c.batch_size], labels)
+                real = torch.cat([jittered_logits(low[rows], high[rows], self.data_rng), onehot[rows]], 1)
                 d_loss, d_acc = self._d_step(real, cond, noise_std)
                 g_loss = self._g_step(real, cond) if step % c.n_critic == 0 else np.nan
                 sums += (d_loss, np.nan_to_num(g_loss), d_acc)
@@ -163,6 +163,10 @@ class TabularGAN:
             self.generator.load_state_dict(self.best_state)
         self.generator.eval()
         return self
+
+    def _batch(self, idx: torch.Tensor, conditions):
+        """The real rows a step trains on and their condition (see training/instance.py for another pairing)."""
+        return idx, (conditions[idx] if conditions is not None else None)
 
     @property
     def generator(self) -> Generator:
@@ -279,18 +283,19 @@ class TabularGAN:
 
     # ------------------------------------------------------------- sampling
     @torch.no_grad()
-    def sample(self, n: int, seed: int = 0, labels=None, confidence=None) -> pd.DataFrame:
-        """n decoded rows; the noise comes from numpy exactly as the app draws it."""
+    def sample(self, n: int, seed: int = 0, **condition) -> pd.DataFrame:
+        """n decoded rows; the noise comes from numpy exactly as the app draws it. ``condition``:
+        ``labels`` for a cGAN (``confidence`` and ``instance`` for the subclasses)."""
         self.generator.eval()
         z = torch.from_numpy(np.random.default_rng(seed).standard_normal((n, self.config.latent_dim), dtype=np.float32))
-        cond = self._sample_condition(n, labels, confidence)
+        cond = self._sample_condition(n, seed, **condition)
         numeric, categorical = self.transformer_.decoder()(self.generator(z, cond))
         frame = outputs_to_frame(self.transformer_.columns, numeric.numpy(), categorical.numpy())
         if self.config.conditional:
-            frame[self.target] = np.asarray(labels)
+            frame[self.target] = np.asarray(condition["labels"])
         return frame
 
-    def _sample_condition(self, n: int, labels, confidence):
+    def _sample_condition(self, n: int, seed: int, labels=None):
         """The generator's condition input for ``sample``: one-hot labels for a cGAN, else None."""
         if not self.config.conditional:
             return None

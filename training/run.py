@@ -6,6 +6,7 @@ Examples:
   python -m training.run --quick --out /tmp/models    # seconds-long smoke run
   python -m training.run --dataset adult --resume     # continue after an interruption
   python -m training.run --dataset mnist --arch pixel-cgan --threads 2   # a digit model
+  python -m training.run --dataset adult --arch icgan  # "more rows like this one" (IC-GAN)
 """
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ from training.export import export
 from training import run_digits
 from training.confidence import ConfidenceGAN
 from training.gan import TabularGAN
+from training.instance import InstanceGAN
+
+ESTIMATORS = {"confgan": ConfidenceGAN, "icgan": InstanceGAN}
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +35,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser = argparse.ArgumentParser(prog="python -m training.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="all", help=f"one of {', '.join(TABLES)}, all (the tables) or mnist")
-    parser.add_argument("--arch", default="all", help="gan, cgan, confgan (judge-confidence input) or all "
+    parser.add_argument("--arch", default="all", help="gan, cgan, confgan (judge-confidence input), icgan "
+                        "(instance input: rows like a chosen one) or all "
                         "(gan and cgan); for mnist: "
                         "latent-gan, latent-cgan, pixel-cgan, mlp-gan or all")
     parser.add_argument("--seed", type=int, default=0)
@@ -72,7 +77,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
         table = load_table(dataset)
         model_id = f"{dataset}-{arch}{args.suffix}"
         ckpt = args.checkpoints / f"{model_id}.pt"
-        gan = (ConfidenceGAN if arch == "confgan" else TabularGAN)(config).fit(table, checkpoint=ckpt, resume=args.resume)
+        gan = ESTIMATORS.get(arch, TabularGAN)(config).fit(table, checkpoint=ckpt, resume=args.resume)
         path = export(gan, table, model_id, args.out, command, evaluate=not args.no_eval)
         print(f"exported {path} (best epoch {gan.best_epoch}, {gan.seconds:.0f} s)")
         written.append(path)
