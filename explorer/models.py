@@ -96,6 +96,10 @@ def providers() -> list[str]:
 def _session(path: Path) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    # No busy-waiting: by default onnxruntime's worker threads spin after each run, which about
+    # doubled the CPU a 1,000-row sample costs and, with 20 users on a 2-core server, took the cores
+    # from the other sessions (see README, Load). Large requests still use the worker threads.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(path), options, providers=providers())
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
