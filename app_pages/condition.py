@@ -1,4 +1,5 @@
-"""Condition: one class or an exact class mix from a conditional model, against the real rows of that class."""
+"""Condition: one class or an exact class mix from a conditional model, against the real rows of that class;
+a target confidence (confidence GANs) or a real row to imitate (IC-GANs)."""
 import pandas as pd
 import streamlit as st
 
@@ -6,6 +7,7 @@ from explorer import analysis as an
 from explorer import app_digits as dd
 from explorer import app_state as state
 from explorer.app_confidence import show as show_confidence
+from explorer.app_instance import show as show_instance
 from explorer import charts
 from explorer.datasets import DataUnavailable
 from explorer.diagnostics import fidelity
@@ -20,21 +22,21 @@ st.write("A conditional generator takes the class as an input, so every row has 
 
 cards, refused = state.catalog()
 model_id = state.pick_model(PAGE, cards, refused,
-                            where=lambda c: (c.get("condition") or {}).get("type") in ("label", "confidence"),
+                            where=lambda c: (c.get("condition") or {}).get("type") in ("label", "confidence", "instance"),
                             what="conditional models")
 if model_id is None:
-    st.info("No conditional model is exported yet (their ids end in `-cgan` or `-confgan`). Train one with "
-            "`python -m training.run --arch cgan`.")
+    st.info("No conditional model is exported yet (their ids end in `-cgan`, `-confgan` or `-icgan`). Train one "
+            "with `python -m training.run --arch cgan`.")
     st.stop()
 model = state.open_model(model_id)
-if model.confidence_conditioned:
+if model.confidence_conditioned or model.instance_conditioned:
     c1, c2 = st.columns(2)
     with c1:
-        n = state.pick_n(PAGE, default=1000)
+        n = state.pick_n(PAGE, default=1000 if model.confidence_conditioned else 200)
     with c2:
         seed = state.pick_seed(PAGE)
     if n is not None:
-        show_confidence(model, PAGE, n, seed)
+        (show_confidence if model.confidence_conditioned else show_instance)(model, PAGE, n, seed)
     st.stop()
 card, classes, target = model.card, model.classes, model.condition["name"]
 minority = card.get("minority_class") if card.get("minority_class") in classes else classes[-1]

@@ -40,7 +40,7 @@ def embed(space: dict, frame: pd.DataFrame) -> np.ndarray:
             raise ValueError(f"column {c['name']!r} of the instance must be a finite number")
         parts.append(((values - c["min"]) / max(c["max"] - c["min"], 1e-12))[:, None])
     for c in space["categorical"]:
-        codes = pd.Categorical(frame[c["name"]].astype(str), categories=c["categories"]).codes
+        codes = pd.Index(c["categories"]).get_indexer(frame[c["name"]].astype(str))
         if (codes < 0).any():
             bad = frame[c["name"]].astype(str)[codes < 0].iloc[0]
             raise ValueError(f"column {c['name']!r} has value {bad!r}; known: {c['categories']}")

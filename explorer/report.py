@@ -88,7 +88,7 @@ def evaluate_instance(model: Model, table: Table, seed: int = 0, instances: int 
     for holdout instances, also the other holdout rows (data the model never saw at all)."""
     space, k = model.condition["space"], model.condition["k"]
     train_emb, hold_emb = embed(space, table.train), embed(space, table.holdout)
-    reference = table.holdout.sample(1000, random_state=seed)
+    reference = table.holdout.sample(min(1000, len(table.holdout)), random_state=seed)
     rng = np.random.default_rng(seed)
     generated_all, copies = [], 0
     results = {}

@@ -1,0 +1,53 @@
+"""Condition page for instance-conditioned models: "more rows like this one" (AppTest on the committed ones)."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer.app_instance import parse_row
+from explorer.models import DEFAULT_ROOT, discover
+
+APP = str(DEFAULT_ROOT.parent / "streamlit_app.py")
+
+INSTANCE = [m for m, c in discover(DEFAULT_ROOT)[0].items() if (c.get("condition") or {}).get("type") == "instance"]
+committed = pytest.mark.skipif(not INSTANCE, reason="no instance-conditioned model committed")
+
+
+def page(**params) -> AppTest:
+    params = {"model": INSTANCE[0], "n": "100", **params}
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(params)
+    at.run()
+    at.switch_page("app_pages/condition.py")
+    at.query_params.update(params)
+    return at.run()
+
+
+def test_parse_row():
+    assert parse_row("holdout:12", {"training": 100, "holdout": 20}) == ("holdout", 12)
+    for bad in ("holdout:20", "holdout:-1", "test:1", "training:x", "12"):
+        with pytest.raises(ValueError):
+            parse_row(bad, {"training": 100, "holdout": 20})
+
+
+@committed
+def test_picking_another_row_changes_the_rows_and_they_stay_close_to_it():
+    at = page()
+    assert not at.exception
+    chosen, rows = at.dataframe[0].value, at.dataframe[1].value
+    assert len(chosen) == 1 and len(rows) == 100
+    assert float(at.metric[2].value) <= 0.6  # median distance ratio generated / random real rows
+    at.radio(key="condition:split").set_value("holdout").run()
+    at.number_input(key="condition:row:holdout").set_value(7).run()
+    assert not at.exception and at.query_params["row"] in ("holdout:7", ["holdout:7"])
+    assert not at.dataframe[0].value.equals(chosen) and not at.dataframe[1].value.equals(rows)
+    assert len(at.get("vega_lite_chart")) == 1  # distances: generated vs real neighbours vs random rows
+
+
+@committed
+@pytest.mark.parametrize("bad", ["holdout:999999", "nowhere:3", "training:abc"])
+def test_bad_row_in_the_url_gets_a_message(bad):
+    at = page(row=bad)
+    assert not at.exception
+    assert any("Row from the URL" in e.value for e in at.error)
+    assert at.radio(key="condition:split").value == "training"
