@@ -3,23 +3,16 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app import open_page  # tests/ is on sys.path (pytest's rootdir-relative import)
 
 from explorer.models import DEFAULT_ROOT, discover
-
-APP = str(DEFAULT_ROOT.parent / "streamlit_app.py")
 
 CONFIDENCE = [m for m, c in discover(DEFAULT_ROOT)[0].items() if (c.get("condition") or {}).get("type") == "confidence"]
 pytestmark = pytest.mark.skipif(not CONFIDENCE, reason="no confidence-conditioned model committed")
 
 
 def page(**params) -> AppTest:
-    params = {"model": CONFIDENCE[0], "n": "300", **params}
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(params)
-    at.run()
-    at.switch_page("app_pages/condition.py")
-    at.query_params.update(params)
-    return at.run()
+    return open_page("condition", **{"model": CONFIDENCE[0], "n": "300", **params})
 
 
 def test_slider_changes_the_rows_and_the_achieved_confidence():

@@ -3,24 +3,17 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app import open_page  # tests/ is on sys.path (pytest's rootdir-relative import)
 
 from explorer.app_instance import parse_row
 from explorer.models import DEFAULT_ROOT, discover
-
-APP = str(DEFAULT_ROOT.parent / "streamlit_app.py")
 
 INSTANCE = [m for m, c in discover(DEFAULT_ROOT)[0].items() if (c.get("condition") or {}).get("type") == "instance"]
 committed = pytest.mark.skipif(not INSTANCE, reason="no instance-conditioned model committed")
 
 
 def page(**params) -> AppTest:
-    params = {"model": INSTANCE[0], "n": "100", **params}
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(params)
-    at.run()
-    at.switch_page("app_pages/condition.py")
-    at.query_params.update(params)
-    return at.run()
+    return open_page("condition", **{"model": INSTANCE[0], "n": "100", **params})
 
 
 def test_parse_row():
