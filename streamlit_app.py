@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:  # `streamlit run` from another folder, AppTest
     sys.path.insert(0, str(ROOT))
 
+from explorer.gc_tuning import freeze_after_imports  # noqa: E402
+
 st.set_page_config(page_title="GAN Explorer", page_icon=":material/scatter_plot:", layout="wide")
 
 PAGES = [
@@ -55,3 +57,5 @@ except Exception as exc:  # last resort: a message, not a traceback (Streamlit's
              "The other pages and models keep working; the server log has the details.",
              icon=":material/error:")
 warm_up()
+# Streamlit collects garbage after every run; keep that cheap by freezing the long-lived imports.
+freeze_after_imports()

