@@ -102,7 +102,7 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
     m2.metric("median distance, random real rows", f"{np.median(d['random real rows']):.2f}")
     m3.metric("ratio (≤ 0.5 = like this row)", f"{ratio:.2f}")
     state.chart("binned_overlay", an.binned(d, bins=30), "distance to the chosen row",
-                f"How close {n:,} generated rows come to the chosen row")
+                f"How close {n:,} generated rows come to the chosen row", colors=("#f58518", "#4c78a8", "#bab0ac"))
     st.caption("Distance: min-max-scaled numerics and one-hot categoricals (one differing category adds √2). "
                "Random real rows: 1,000 holdout rows." + export_figures(model.card))
     st.dataframe(rows.head(200), hide_index=True, width="stretch")

@@ -82,9 +82,12 @@ def importance(series: pd.Series, top: int = 15) -> alt.Chart:
 
 
 def binned_overlay(data: pd.DataFrame, x_title: str, title: str, rule: float | None = None,
-                   real_vs_synthetic: bool = False) -> alt.Chart:
-    """Overlaid shares from ``analysis.binned`` (optionally a vertical rule, e.g. a threshold)."""
-    color = alt.Color("source:N", title=None, **({"scale": SOURCE_COLORS} if real_vs_synthetic else {}))
+                   real_vs_synthetic: bool = False, colors: tuple[str, ...] | None = None) -> alt.Chart:
+    """Overlaid shares from ``analysis.binned`` (optionally a vertical rule, e.g. a threshold);
+    ``colors`` pins one colour per source, in the order the sources first appear."""
+    scale = SOURCE_COLORS if real_vs_synthetic else \
+        alt.Scale(domain=list(dict.fromkeys(data["source"])), range=list(colors)) if colors else None
+    color = alt.Color("source:N", title=None, **({"scale": scale} if scale is not None else {}))
     bars = alt.Chart(data, title=title).mark_bar(opacity=0.55, binSpacing=0).encode(
         x=alt.X("start:Q", title=x_title), x2="end:Q",
         y=alt.Y("share:Q", stack=None, title="share", axis=alt.Axis(format="%")), y2=alt.datum(0), color=color,

@@ -199,6 +199,25 @@ def test_sample_seed_and_bad_url(page, server, models):
     expect(page.get_by_text("100,000").first).to_be_visible()
 
 
+def test_rows_like_this_one(page, server, models):
+    model_id = next((p.name for p in sorted(models.glob("*-icgan")) if (p / "card.json").is_file()), None)
+    need(model_id, models, "instance-conditioned model")
+    page.goto(f"{server}/condition?model={model_id}&n=200")
+    settle(page, "Condition")
+    chosen = page.locator('[data-testid="stDataFrame"]').first
+    before = chosen.screenshot()
+    page.get_by_text("Holdout rows (never seen in training)").click()
+    settle(page)
+    row = page.get_by_role("spinbutton", name="Row number")
+    row.fill("42")
+    row.press("Enter")
+    settle(page)
+    assert "row=holdout%3A42" in page.url or "row=holdout:42" in page.url
+    assert chosen.screenshot() != before
+    expect(page.get_by_text("ratio (≤ 0.5 = like this row)")).to_be_visible()
+    page.screenshot(path=str(DOCS / "screenshot-rows-like-this-one.png"))
+
+
 # ------------------------------------------------------------------ digit models (kind "image")
 def digit_model(models: Path, conditional: bool | None = None, latent: bool | None = None) -> str | None:
     """First exported digit model with a judge classifier (and the asked-for traits), or None."""
