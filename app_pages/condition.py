@@ -17,8 +17,6 @@ from explorer.models import label_counts
 PAGE = "condition"
 ONE, MIX, GRID = "One class", "Class mix", "Every digit (10 × k grid)"
 st.title("Condition")
-st.write("A conditional generator takes the class as an input, so every row has exactly the class you ask "
-         "for — no rejection sampling.")
 
 cards, refused = state.catalog()
 model_id = state.pick_model(PAGE, cards, refused,
@@ -29,6 +27,9 @@ if model_id is None:
             "with `python -m training.run --arch cgan`.")
     st.stop()
 model = state.open_model(model_id)
+if not (model.confidence_conditioned or model.instance_conditioned):
+    st.write("A conditional generator takes the class as an input, so every row has exactly the class you ask "
+             "for — no rejection sampling.")
 if model.confidence_conditioned or model.instance_conditioned:
     c1, c2 = st.columns(2)
     with c1:

@@ -273,9 +273,12 @@ def test_training_curves_and_tables(models_env):
     assert set(table["model"]) >= {p.name for p in models_env.iterdir() if (p / "card.json").is_file()
                                    and "tampered" not in p.name}
     options = at.selectbox(key="training:model").options
-    if len(options) > 1:
-        at.selectbox(key="training:model").select(options[1]).run()
-        assert [c.proto.spec for c in at.get("vega_lite_chart")] != charts_before
+    for option in options[1:]:  # the next model with its own history (an int8 copy shares its source's)
+        at.selectbox(key="training:model").select(option).run()
+        if [c.proto.spec for c in at.get("vega_lite_chart")] != charts_before:
+            break
+    else:
+        assert len(options) == 1, "no other model changed the training curves"
 
 
 # ------------------------------------------------------------------ image cards (contract's `image` output)
