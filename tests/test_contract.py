@@ -36,13 +36,16 @@ def test_card_and_files(model_id):
 def test_tabular_outputs_follow_the_card(model_id):
     m = Model.load(model_id)
     names = [i.name for i in m.sessions["generator"].get_inputs()]
-    condition = {None: [], "label": ["label"], "confidence": ["confidence"]}[(m.condition or {}).get("type")]
+    condition = {None: [], "label": ["label"], "confidence": ["confidence"],
+                 "instance": ["instance"]}[(m.condition or {}).get("type")]
     assert names == ["z", *condition]
     feed = {"z": m.noise(257, 0)}
     if m.classes:
         feed["label"] = m.one_hot(m.labels(257, 0))
     if m.confidence_conditioned:
         feed["confidence"] = m.typical_confidence(257, 0).astype(np.float32)[:, None]
+    if m.instance_conditioned:
+        feed["instance"] = m.instances(257, 0)
     numeric, categorical = m.sessions["generator"].run(None, feed)
     cols = m.card["columns"]
     num_cols = [c for c in cols if c["type"] == "numeric"]
