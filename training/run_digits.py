@@ -40,7 +40,7 @@ AE_LATENT = 32
 SETTINGS = {  # (noise_dim, epochs, batch, loss, lr_g, lr_d, ema[, network sizes]) per architecture
     "latent-gan": dict(noise_dim=32, epochs=60, batch=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999),
     "latent-cgan": dict(noise_dim=32, epochs=60, batch=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999),
-    "pixel-cgan": dict(noise_dim=64, epochs=14, batch=64, loss="hinge", lr_g=2e-4, lr_d=2e-4, ema=0.999, width=32),
+    "pixel-cgan": dict(noise_dim=64, epochs=20, batch=64, loss="hinge", lr_g=2e-4, lr_d=2e-4, ema=0.999, width=16),
     "mlp-gan": dict(noise_dim=100, epochs=30, batch=64, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0),
 }
 NET_KEYS = ("width",)  # network sizes: passed to the networks, recorded in the card's config beside the rest
