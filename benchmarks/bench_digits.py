@@ -38,7 +38,7 @@ def twin(card: dict):
     latent = run_digits.AE_LATENT
     G = nets.LatentGenerator(noise, latent, 10 if card["condition"] else 0)
     return [run_digits.StandardisedGenerator(G, torch.zeros(latent), torch.ones(latent)),
-            run_digits.LatentToImage(nets.ImageDecoder(latent))]
+            run_digits.LatentToImage(nets.ImageDecoder(latent, width=card["training"]["config"].get("decoder_width", 32)))]
 
 
 def onnx_parameters(path) -> int:

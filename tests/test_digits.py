@@ -96,6 +96,41 @@ def test_digit_settings_from_the_command_line():
             run_digits.parse_settings(["pixel-cgan"], [bad])
 
 
+def test_decoder_width_reaches_the_exported_decoder_and_keys_the_cached_autoencoder(tmp_path, monkeypatch):
+    assert run_digits.parse_settings(["latent-cgan"], ["decoder_width=16"]) == {"decoder_width": 16}
+    assert "64×7×7 → 32×14×14" in run_digits.architecture("latent-gan", {"decoder_width": 16})
+    assert "128×7×7 → 64×14×14" in run_digits.architecture("latent-cgan", {})
+    gen = torch.Generator().manual_seed(0)
+    data = {"x": torch.rand(200, 28, 28, generator=gen), "y": torch.arange(200) % 10,
+            "xt": torch.rand(100, 28, 28, generator=gen), "yt": torch.arange(100) % 10}
+    monkeypatch.setattr(run_digits, "few_label_accuracy", lambda *a, **k: {})
+    trained = []
+    real = run_digits.digits.train_autoencoder
+    monkeypatch.setattr(run_digits.digits, "train_autoencoder",
+                        lambda x, *a, **k: trained.append(k["decoder_width"]) or real(x[:64], *a, **k, batch=32))
+    _, dec8, info = run_digits.autoencoder(data, tmp_path, quick=True, decoder_width=8)
+    _, dec32, _ = run_digits.autoencoder(data, tmp_path, quick=True)
+    assert dec8.width == 8 and dec32.width == 32 and info["settings"]["decoder_width"] == 8
+    assert trained == [8, 32]  # the width-8 file was not taken for the default
+    run_digits.autoencoder(data, tmp_path, quick=True, decoder_width=8)
+    assert trained == [8, 32]  # ...and each width is reused from its own file
+    assert {p.name for p in tmp_path.iterdir()} == {"mnist-autoencoder-quick.pt",
+                                                    "mnist-autoencoder-quick-decoder8.pt"}
+    # a width-32 file written before the width was part of the meta is still the width-32 autoencoder
+    state = torch.load(tmp_path / "mnist-autoencoder-quick.pt", weights_only=True)
+    del state["meta"]["decoder_width"]
+    torch.save(state, tmp_path / "mnist-autoencoder-quick.pt")
+    run_digits.autoencoder(data, tmp_path, quick=True)
+    assert trained == [8, 32]
+    # the width reaches the exported decoder graph
+    import onnx
+    module = run_digits.LatentToImage(dec8)
+    args, names = run_digits._inputs("decoder", module, 32, False)
+    run_digits._export_checked(module, args, names, ["image"], tmp_path / "decoder.onnx")
+    sizes = {tuple(t.dims) for t in onnx.load(str(tmp_path / "decoder.onnx")).graph.initializer}
+    assert (4 * 8 * 49, 32) in sizes or (32, 4 * 8 * 49) in sizes
+
+
 @needs_models
 @pytest.mark.parametrize("model_id", IMAGE_MODELS)
 def test_committed_digit_models_follow_the_contract(model_id):

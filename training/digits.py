@@ -83,10 +83,10 @@ def fgsm_table(net: Classifier, x: torch.Tensor, y: torch.Tensor, epsilons=(0, 0
 
 
 def train_autoencoder(x: torch.Tensor, latent_dim: int = 32, epochs: int = 10, seed: int = 0,
-                      batch: int = 128) -> tuple[Encoder, ImageDecoder]:
+                      batch: int = 128, decoder_width: int = 32) -> tuple[Encoder, ImageDecoder]:
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    enc, dec = Encoder(latent_dim), ImageDecoder(latent_dim)
+    enc, dec = Encoder(latent_dim), ImageDecoder(latent_dim, width=decoder_width)
     opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=2e-3)
     steps = epochs * (len(x) // batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)

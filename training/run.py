@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser.add_argument("--epochs", type=int, help="override the dataset's default epochs")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override any GANConfig field, e.g. --set loss=bce --set g_hidden=256,256; for mnist "
-                        "a digit setting, e.g. --set width=16 (the pixel cGAN's generator channels)")
+                        "a digit setting, e.g. --set width=16 (the pixel cGAN's generator channels) or --set "
+                        "decoder_width=16 (the latent models' autoencoder decoder)")
     parser.add_argument("--quick", action="store_true", help="tiny 2-epoch models for smoke tests")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     parser.add_argument("--out", type=Path, default=ROOT / "exported", help="where models are exported")

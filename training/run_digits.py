@@ -38,12 +38,16 @@ ARCHS = ("latent-gan", "latent-cgan", "pixel-cgan", "mlp-gan")
 DIGITS = [str(d) for d in range(10)]
 AE_LATENT = 32
 SETTINGS = {  # (noise_dim, epochs, batch, loss, lr_g, lr_d, ema[, network sizes]) per architecture
-    "latent-gan": dict(noise_dim=32, epochs=60, batch=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999),
-    "latent-cgan": dict(noise_dim=32, epochs=60, batch=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999),
+    "latent-gan": dict(noise_dim=32, epochs=60, batch=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999,
+                       decoder_width=32),
+    "latent-cgan": dict(noise_dim=32, epochs=60, batch=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999,
+                        decoder_width=32),
     "pixel-cgan": dict(noise_dim=64, epochs=20, batch=64, loss="hinge", lr_g=2e-4, lr_d=2e-4, ema=0.999, width=16),
     "mlp-gan": dict(noise_dim=100, epochs=30, batch=64, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0),
 }
-NET_KEYS = ("width",)  # network sizes: passed to the networks, recorded in the card's config beside the rest
+# network sizes, recorded in the card's config beside the rest: ``width`` is the pixel cGAN's generator,
+# ``decoder_width`` the latent models' autoencoder decoder (the one shared autoencoder, cached per width)
+NET_KEYS = ("width", "decoder_width")
 JUDGE_EPOCHS, AE_EPOCHS = 6, 12
 QUICK_ROWS = 3200  # training images of a --quick GAN run
 
@@ -107,11 +111,14 @@ class UnitToTanh(nn.Module):
         return self.D(image * 2 - 1)
 
 
-def _cached(path: Path, build, meta: dict):
-    """Load a prerequisite's weights from ``path`` when made with the same ``meta``; else build and save."""
+def _cached(path: Path, build, meta: dict, defaults: dict | None = None):
+    """Load a prerequisite's weights from ``path`` when made with the same ``meta``; else build and save.
+
+    ``defaults`` fill keys missing from a stored meta (one written before the key existed).
+    """
     if path.is_file():
         state = torch.load(path, weights_only=True)
-        if state.get("meta") == meta:
+        if {**(defaults or {}), **state.get("meta", {})} == meta:
             return state
     state = build()
     state["meta"] = meta
@@ -143,19 +150,27 @@ def judge(data: dict, checkpoints: Path, quick: bool) -> tuple[Classifier, dict]
                         "random ±2 px shifts, Adam one-cycle; features = the 128-d penultimate layer"}
 
 
-def autoencoder(data: dict, checkpoints: Path, quick: bool) -> tuple[Encoder, ImageDecoder, dict]:
+def autoencoder(data: dict, checkpoints: Path, quick: bool,
+                decoder_width: int = 32) -> tuple[Encoder, ImageDecoder, dict]:
+    """The shared autoencoder (encoder width 32; decoder fc → 4w×7×7 → 2w×14×14 → 28×28 at w = ``decoder_width``).
+
+    Cached per decoder width: the default keeps ``mnist-autoencoder.pt``, another width its own
+    ``mnist-autoencoder-decoder<w>.pt``, and the width is part of the meta a cached file must match.
+    """
     epochs = 1 if quick else AE_EPOCHS
     rows = 6000 if quick else len(data["x"])
-    meta = {"epochs": epochs, "rows": rows, "seed": 0, "latent_dim": AE_LATENT}
+    meta = {"epochs": epochs, "rows": rows, "seed": 0, "latent_dim": AE_LATENT, "decoder_width": decoder_width}
 
     def build():
         start = time.perf_counter()
-        enc, dec = digits.train_autoencoder(data["x"][:rows], AE_LATENT, epochs=epochs, seed=0)
+        enc, dec = digits.train_autoencoder(data["x"][:rows], AE_LATENT, epochs=epochs, seed=0,
+                                            decoder_width=decoder_width)
         seconds = time.perf_counter() - start
         return {"encoder": enc.state_dict(), "decoder": dec.state_dict(), "info": {"seconds": round(seconds, 1)}}
 
-    state = _cached(checkpoints / f"mnist-autoencoder{'-quick' if quick else ''}.pt", build, meta)
-    enc, dec = Encoder(AE_LATENT), ImageDecoder(AE_LATENT)
+    name = f"mnist-autoencoder{'-quick' if quick else ''}{'' if decoder_width == 32 else f'-decoder{decoder_width}'}"
+    state = _cached(checkpoints / f"{name}.pt", build, meta, defaults={"decoder_width": 32})
+    enc, dec = Encoder(AE_LATENT), ImageDecoder(AE_LATENT, width=decoder_width)
     enc.load_state_dict(state["encoder"])
     dec.load_state_dict(state["decoder"])
     enc.eval(), dec.eval()
@@ -229,7 +244,9 @@ def main(arch: str, command: str, out: Path, checkpoints: Path, seed: int, epoch
     data = load()
     classifier, judge_info = judge(data, checkpoints, quick)
     # shared by both latent models: loaded (and its 50-label test run) once per command
-    shared_ae = autoencoder(data, checkpoints, quick) if any(a.startswith("latent") for a in archs) else None
+    latent = [a for a in archs if a.startswith("latent")]
+    decoder_width = {**SETTINGS[latent[0]], **changed}["decoder_width"] if latent else None
+    shared_ae = autoencoder(data, checkpoints, quick, decoder_width) if latent else None
     written = []
     for arch in archs:
         ae = shared_ae if arch.startswith("latent") else None
@@ -240,7 +257,8 @@ def main(arch: str, command: str, out: Path, checkpoints: Path, seed: int, epoch
             s["epochs"] = epochs
         net = {k: s.pop(k) for k in NET_KEYS if k in s}
         settings = digits.GANSettings(seed=seed, **s)
-        modules, G, history, seconds = build_and_train(arch, data, settings, ae, quick, **net)
+        modules, G, history, seconds = build_and_train(arch, data, settings, ae, quick,
+                                                       **{k: v for k, v in net.items() if k != "decoder_width"})
         model_id = f"mnist-{arch}{suffix}"
         info = {"command": command, "seed": seed, "epochs_run": settings.epochs, "best_epoch": settings.epochs,
                 "seconds": round(seconds, 1), "code_version": code_version(), "torch": torch.__version__,
@@ -352,9 +370,10 @@ TITLES = {"latent-gan": "MNIST latent GAN", "latent-cgan": "MNIST latent cGAN (d
           "pixel-cgan": "MNIST pixel cGAN (digit)", "mlp-gan": "MNIST plain MLP GAN (R5 baseline)"}
 ARCHITECTURES = {
     "latent-gan": f"MLP GAN in a {AE_LATENT}-d conv autoencoder latent: G 32 → 256-256 → {AE_LATENT} (BatchNorm), "
-                  "D 256-256 → 1, BCE, EMA generator",
+                  f"D 256-256 → 1, BCE, EMA generator; decoder {AE_LATENT} → {{c7}}×7×7 → {{c14}}×14×14 → 1×28×28",
     "latent-cgan": f"conditional MLP GAN in a {AE_LATENT}-d conv autoencoder latent: G 32+digit → 256-256 → "
-                   f"{AE_LATENT}, D latent+digit → 256-256 → 1 (R4), BCE, EMA generator",
+                   f"{AE_LATENT}, D latent+digit → 256-256 → 1 (R4), BCE, EMA generator; decoder {AE_LATENT} → "
+                   "{c7}×7×7 → {c14}×14×14 → 1×28×28",
     "pixel-cgan": "DCGAN-style conditional GAN: G {noise}+digit → {c7}×7×7 → {c14}×14×14 → 1×28×28; spectral-norm "
                   "CNN D with a projection head for the digit; hinge loss, EMA generator",
     "mlp-gan": "R5: G Linear(100,256)-ReLU-Linear(256,784)-Tanh; D Linear(784,256)-LeakyReLU(0.2)-Linear(256,1); "
@@ -364,6 +383,9 @@ ARCHITECTURES = {
 
 def architecture(arch: str, config: dict) -> str:
     """The card's architecture line, with the network sizes the run used."""
+    if arch.startswith("latent"):
+        width = config.get("decoder_width", 32)
+        return ARCHITECTURES[arch].format(c7=4 * width, c14=2 * width)
     if arch != "pixel-cgan":
         return ARCHITECTURES[arch]
     width = config.get("width", 32)
