@@ -8,7 +8,7 @@ float and dynamically quantised to int8 by torch itself (torch.ao.quantization.q
 so onnxruntime's int8 is compared with torch's int8 too.
 
     python benchmarks/bench_sampling.py --model adult-cgan --rows 1000000
-    python benchmarks/bench_sampling.py --model adult-cgan-int8
+    python benchmarks/bench_sampling.py --model adult-cgan-balanced-int8
 """
 from __future__ import annotations
 

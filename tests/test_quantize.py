@@ -55,9 +55,13 @@ def test_a_tampered_int8_generator_is_refused(quantised, tmp_path):
         Model.load(int8.id, tmp_path)
 
 
-@pytest.mark.skipif(not (DEFAULT_ROOT / "adult-cgan-int8").is_dir(), reason="no committed int8 model")
-def test_committed_int8_model_matches_its_source():
-    int8 = Model.load("adult-cgan-int8")
+COMMITTED = sorted(p.name for p in DEFAULT_ROOT.glob("*-int8") if (p / "card.json").is_file())
+
+
+@pytest.mark.skipif(not COMMITTED, reason="no committed int8 model")
+@pytest.mark.parametrize("model_id", COMMITTED)
+def test_committed_int8_model_matches_its_source(model_id):
+    int8 = Model.load(model_id)
     source = Model.load(int8.card["training"]["quantised"]["source"])
     assert int8.card["training"]["quantised"]["source_generator_sha256"] == source.card["files"]["generator"]["sha256"]
     assert int8.card["metrics"]["agreement_with_source"]["categorical_cells_equal"] >= 0.95

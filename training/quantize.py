@@ -9,7 +9,7 @@ again on the new graph — agreement with the source generator on the same noise
 whether quantisation cost any quality is a measured number, not an assumption.
 
 Example:
-  python -m training.quantize --model adult-cgan      # → exported/adult-cgan-int8
+  python -m training.quantize --model adult-cgan-balanced   # → exported/adult-cgan-balanced-int8
 """
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> Path:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m training.quantize", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="adult-cgan", help="an exported tabular model id")
+    parser.add_argument("--model", default="adult-cgan-balanced", help="an exported tabular model id")
     parser.add_argument("--out", type=Path, default=ROOT / "exported")
     parser.add_argument("--no-eval", action="store_true", help="skip the holdout metrics")
     args = parser.parse_args(argv)
