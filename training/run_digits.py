@@ -39,9 +39,9 @@ DIGITS = [str(d) for d in range(10)]
 AE_LATENT = 32
 SETTINGS = {  # (noise_dim, epochs, batch, loss, lr_g, lr_d, ema[, network sizes]) per architecture
     "latent-gan": dict(noise_dim=32, epochs=60, batch=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999,
-                       decoder_width=32),
+                       decoder_width=16),
     "latent-cgan": dict(noise_dim=32, epochs=60, batch=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999,
-                        decoder_width=32),
+                        decoder_width=16),
     "pixel-cgan": dict(noise_dim=64, epochs=20, batch=64, loss="hinge", lr_g=2e-4, lr_d=2e-4, ema=0.999, width=16),
     "mlp-gan": dict(noise_dim=100, epochs=30, batch=64, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0),
 }
