@@ -70,8 +70,10 @@ st.subheader("Seed stability")
 if SEED_TABLE.is_file():
     seeds = pd.read_csv(SEED_TABLE)
     st.dataframe(seeds, hide_index=True, width="stretch")
-    numeric = seeds.select_dtypes("number").drop(columns=["seed"], errors="ignore")
-    st.dataframe(numeric.agg(["mean", "std"]), width="stretch")
+    metrics = [c for c in seeds.select_dtypes("number").columns if c != "seed"]
+    per_model = seeds.groupby("model")[metrics]  # one mean ± std per model, never across models
+    summary = per_model.mean().round(3).astype(str) + " ± " + per_model.std().round(3).astype(str)
+    st.dataframe(summary.reset_index(), hide_index=True, width="stretch")
     st.caption(f"From `{SEED_TABLE.relative_to(SEED_TABLE.parent.parent)}` (benchmarks/seed_stability.py).")
 else:
     st.info("No seed-stability run yet: `python benchmarks/seed_stability.py` writes docs/seed_stability.csv.")

@@ -393,3 +393,12 @@ def test_app_side_never_imports_torch():
     code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); import " + ", ".join(modules)
             + "; assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+def test_seed_table_summarises_each_model_separately(models_env):
+    seeds = pd.read_csv(ROOT / "docs" / "seed_stability.csv")
+    at = open_page("training")
+    summaries = [d.value for d in at.dataframe if "model" in d.value.columns
+                 and d.value.astype(str).apply(lambda c: c.str.contains("±")).any().any()]
+    assert len(summaries) == 1
+    assert sorted(summaries[0]["model"]) == sorted(seeds["model"].unique())
