@@ -27,9 +27,6 @@ if model_id is None:
             "with `python -m training.run --arch cgan`.")
     st.stop()
 model = state.open_model(model_id)
-if not (model.confidence_conditioned or model.instance_conditioned):
-    st.write("A conditional generator takes the class as an input, so every row has exactly the class you ask "
-             "for — no rejection sampling.")
 if model.confidence_conditioned or model.instance_conditioned:
     c1, c2 = st.columns(2)
     with c1:
@@ -39,6 +36,8 @@ if model.confidence_conditioned or model.instance_conditioned:
     if n is not None:
         (show_confidence if model.confidence_conditioned else show_instance)(model, PAGE, n, seed)
     st.stop()
+st.write("A conditional generator takes the class as an input, so every row has exactly the class you ask "
+         "for — no rejection sampling.")
 card, classes, target = model.card, model.classes, model.condition["name"]
 minority = card.get("minority_class") if card.get("minority_class") in classes else classes[-1]
 image = card.get("kind") == "image"

@@ -48,6 +48,18 @@ def embed(space: dict, frame: pd.DataFrame) -> np.ndarray:
     return np.concatenate(parts, 1).astype(np.float32) if parts else np.zeros((len(frame), 0), np.float32)
 
 
+def instance_input(space: dict, bank: np.ndarray, n: int, seed: int, instance: pd.DataFrame | None = None) -> np.ndarray:
+    """The generator's ``instance`` input for n rows: one real row's embedding repeated, one per row of
+    an n-row frame, or (None) rows of the bank of training embeddings drawn with the seed — the model's
+    mixture. Shared by training (validation samples) and serving, so both draw the same instances."""
+    if instance is None:
+        return bank[np.random.default_rng([seed, 3]).integers(0, len(bank), n)]
+    if not isinstance(instance, pd.DataFrame) or len(instance) not in (1, n):
+        raise ValueError(f"instance must be a table of 1 or {n} rows")
+    chosen = embed(space, instance)
+    return np.repeat(chosen, n, 0) if len(chosen) == 1 else chosen
+
+
 def neighbours(points: np.ndarray, k: int, queries: np.ndarray | None = None) -> np.ndarray:
     """Indices [queries, k] of the k nearest ``points`` (a point is its own first neighbour)."""
     nn = NearestNeighbors(n_neighbors=k).fit(points)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from explorer.confidence import check_confidence, forest_confidence
 from explorer.frames import outputs_to_frame
-from explorer.instances import embed
+from explorer.instances import embed, instance_input
 
 MODELS_ENV = "GAN_EXPLORER_MODELS"
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "exported"
@@ -173,15 +173,9 @@ class Model:
             return f["instances"]
 
     def instances(self, n: int, seed: int, instance: pd.DataFrame | None = None) -> np.ndarray:
-        """The ``instance`` input for n rows: one real row's embedding repeated, one per row of an
-        n-row frame, or (None) rows of the shipped bank drawn with the seed — the model's mixture."""
-        if instance is None:
-            bank = self.instance_bank
-            return bank[np.random.default_rng([seed, 3]).integers(0, len(bank), n)]
-        if not isinstance(instance, pd.DataFrame) or len(instance) not in (1, n):
-            raise ValueError(f"instance must be a table of 1 or {n} rows")
-        chosen = embed(self.condition["space"], instance)
-        return np.repeat(chosen, n, 0) if len(chosen) == 1 else chosen
+        """The ``instance`` input for n rows (``explorer.instances.instance_input`` on the shipped bank)."""
+        return instance_input(self.condition["space"], self.instance_bank if instance is None else None, n, seed,
+                              instance)
 
     @property
     def provider(self) -> str:

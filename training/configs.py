@@ -32,11 +32,15 @@ def parse_override(text: str) -> tuple[str, object]:
     fields = {f.name: f for f in dataclasses.fields(GANConfig)}
     if key not in fields or not raw:
         raise ValueError(f"--set expects key=value with key one of {sorted(fields)}, got {text!r}")
-    default = getattr(GANConfig(), key)
+    return key, typed(raw, getattr(GANConfig(), key))
+
+
+def typed(raw: str, default):
+    """A command-line value typed like the default it replaces (tables' and digits' ``--set`` alike)."""
     if isinstance(default, bool):
-        return key, raw.lower() in ("1", "true", "yes")
+        return raw.lower() in ("1", "true", "yes")
     if isinstance(default, tuple):
-        return key, tuple(int(v) for v in raw.split(","))
+        return tuple(type(default[0])(v) for v in raw.split(","))
     if default is None:
-        return key, None if raw.lower() == "none" else raw
-    return key, type(default)(raw)
+        return None if raw.lower() == "none" else raw
+    return type(default)(raw)

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from explorer.datasets import Table
-from explorer.instances import embed, instance_dim, instance_space, locality, neighbours
+from explorer.instances import embed, instance_dim, instance_input, instance_space, locality, neighbours
 from training.gan import TabularGAN
 
 BANK = 5000  # training-row embeddings shipped with the model, for sampling without a chosen instance
@@ -45,12 +45,8 @@ class InstanceGAN(TabularGAN):
         return self.neighbours_[idx, pick], conditions[idx]
 
     def _sample_condition(self, n: int, seed: int, instance=None):
-        """One row (repeated), n rows, or (None) n instances drawn from the shipped bank."""
-        if instance is None:
-            chosen = self.bank_[np.random.default_rng([seed, 3]).integers(0, len(self.bank_), n)]
-        else:
-            chosen = embed(self.space_, instance)
-            chosen = np.repeat(chosen, n, 0) if len(chosen) == 1 else chosen
+        """One row (repeated), n rows, or (None) n instances drawn from the shipped bank — as the app draws them."""
+        chosen = instance_input(self.space_, self.bank_, n, seed, instance)
         return torch.from_numpy(np.ascontiguousarray(chosen, dtype=np.float32))
 
     def _extra_validation(self, instances: int = 10, per_instance: int = 50) -> dict:

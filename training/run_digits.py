@@ -28,6 +28,7 @@ from explorer.images import generate_images
 from explorer.interpolate import path
 from explorer.models import Model
 from training import digits
+from training.configs import typed
 from training.digit_nets import (Classifier, Encoder, ImageDecoder, Judge, LatentDiscriminator,
                                  LatentGenerator, MLPDiscriminator, MLPGenerator, PixelDiscriminator,
                                  PixelGenerator)
@@ -228,8 +229,7 @@ def parse_settings(archs: list[str], texts: list[str]) -> dict:
         lacking = [a for a in archs if key in NET_KEYS and key not in SETTINGS[a]]
         if lacking:
             raise SystemExit(f"--set {key}: not a setting of {', '.join(lacking)}")
-        default = SETTINGS[archs[0]].get(key, fields.get(key))
-        out[key] = tuple(float(v) for v in raw.split(",")) if isinstance(default, tuple) else type(default)(raw)
+        out[key] = typed(raw, SETTINGS[archs[0]].get(key, fields.get(key)))
     return out
 
 
