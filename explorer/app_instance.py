@@ -16,7 +16,7 @@ SPLITS = {"training": "Training rows", "holdout": "Holdout rows (never seen in t
 
 
 @st.cache_data(show_spinner="Finding the row's real neighbours…", max_entries=64)
-def _neighbourhood(model_id: str, signature: tuple, split: str, row: int) -> np.ndarray:
+def _neighbourhood(model_id: str, signature: str, split: str, row: int) -> np.ndarray:
     """Training-row indices of the k real rows nearest to the chosen row."""
     model = state.load_model(model_id)
     frames = _frames(model)
@@ -26,7 +26,7 @@ def _neighbourhood(model_id: str, signature: tuple, split: str, row: int) -> np.
 
 
 @st.cache_data(show_spinner="Embedding the training rows…", max_entries=4)
-def _embedding(model_id: str, signature: tuple) -> np.ndarray:
+def _embedding(model_id: str, signature: str) -> np.ndarray:
     model = state.load_model(model_id)
     return embed(model.condition["space"], _frames(model)["training"])
 
@@ -90,7 +90,7 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
     st.dataframe(instance, hide_index=True, width="stretch")
 
     rows = model.sample(n, seed=seed, instance=instance)
-    signature = state.folder_signature(state.models_root() / model.id)
+    signature = state.signature_key(state.folder_signature(state.models_root() / model.id))
     hood = frames["training"].iloc[_neighbourhood(model.id, signature, split, row)]
     reference = frames["holdout"].sample(min(1000, sizes["holdout"]), random_state=seed)
     d = {"generated": distances(c["space"], instance, rows),
