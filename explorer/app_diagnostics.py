@@ -16,17 +16,24 @@ DISCRIMINATOR_CHUNK = 64
 DISCRIMINATOR_ROWS = 1000  # per side; the fooled rate's standard error is then ≤ 1.6 points
 
 
-def _frames(model_id: str, n: int, seed: int, cls: str = ALL):
-    """(train, holdout, synthetic, numeric, target) for a model, optionally one class only."""
-    model = load_model(model_id)
-    card = model.card
+def _real(model_id: str, cls: str = ALL):
+    """(train, holdout, numeric, target): the real rows as a model saw them, optionally one class only."""
+    card = load_model(model_id).card
     table = real_table(card["dataset"])
     train, holdout = an.real_frames(card, table.train, table.holdout)
-    synth = sample(model_id, n, seed)
     target = card.get("target") or table.target
     if cls != ALL:
-        train, holdout, synth = (df[df[target] == cls] for df in (train, holdout, synth))
-    return train, holdout, synth, table.numeric, target
+        train, holdout = (df[df[target] == cls] for df in (train, holdout))
+    return train, holdout, table.numeric, target
+
+
+def _frames(model_id: str, n: int, seed: int, cls: str = ALL):
+    """(train, holdout, synthetic, numeric, target) for a model, optionally one class only."""
+    train, holdout, numeric, target = _real(model_id, cls)
+    synth = sample(model_id, n, seed)
+    if cls != ALL:
+        synth = synth[synth[target] == cls]
+    return train, holdout, synth, numeric, target
 
 
 def real_reference(holdout: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
@@ -46,6 +53,20 @@ def distributions(model_id: str, n: int, seed: int, cls: str = ALL) -> dict:
             "histograms": hists, "numeric": numeric, "rows": (len(real), len(synth)),
             "association": an.association_long(real, synth, [c for c in numeric if c in columns], seed=seed),
             "pca": an.projection(real, synth, [c for c in numeric if c in columns], "pca", seed=seed)}
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def fidelity_ceiling(model_id: str, real_rows: int, synthetic_rows: int, cls: str = ALL, draws: int = 30) -> dict:
+    """What a perfect generator would score with these row counts (``dg.fidelity_ceiling``, drawn
+    from all real rows of the table or class), so a KS/TV complement is read against it, not 1."""
+    train, holdout, numeric, target = _real(model_id, cls)
+    population = pd.concat([train, holdout], ignore_index=True)
+    if cls != ALL:
+        population = population.drop(columns=target)
+    scores = dg.fidelity_ceiling(population, [c for c in numeric if c in population], real_rows, synthetic_rows,
+                                 draws=draws, seed=0)
+    return {"mean": float(scores.mean()), "low": float(np.quantile(scores, 0.05)),
+            "high": float(np.quantile(scores, 0.95)), "draws": draws}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -235,6 +235,10 @@ def test_diagnostics_every_section(built):
     assert at.get("vega_lite_chart") and len(at.dataframe) >= 1  # histograms, KS/TV, heatmap, PCA
     ks = frame(at)
     assert set(ks["metric"]) == {"KS", "TV"}
+    scores = {m.label: float(m.value) for m in at.metric}
+    # 154 holdout rows: even a perfect generator stays well below 1, and the page says by how much
+    assert 0.9 < scores["A perfect generator would score"] < 0.97
+    assert scores["Mean KS/TV complement"] == pytest.approx(ks["complement"].mean(), abs=5e-4)
     column = at.selectbox(key="diagnostics:column")
     column.select(column.options[1]).run()
     for section in ["Detection", "Utility", "Privacy", "Per class"]:
