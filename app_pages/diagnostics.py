@@ -160,6 +160,9 @@ else:  # Per class
                  column_config={"share real": st.column_config.NumberColumn(format="percent"),
                                 "share synthetic": st.column_config.NumberColumn(format="percent"),
                                 "KS/TV complement": st.column_config.NumberColumn(format="%.3f"),
+                                "perfect generator KS/TV": st.column_config.NumberColumn(
+                                    format="%.3f", help="What the true distribution itself would score with "
+                                    "these row counts: a small class cannot reach 1 (or even 0.95)."),
                                 "detection AUC (LR)": st.column_config.NumberColumn(format="%.3f")})
     st.caption(f"Real holdout vs {n:,} synthetic rows (seed {seed}), split by {target}. "
                f"Minority class: {table.minority}. Pick a class above to see every section for it alone.")

@@ -181,7 +181,7 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
         "title": title or f"{table.name} {kind}",
         "kind": "tabular",
         "dataset": table.name,
-        "architecture": _architecture(gan),
+        "architecture": _architecture(gan, cond_name),
         "latent_dim": c.latent_dim,
         "latent_distribution": "standard normal, drawn with numpy.random.default_rng(seed).standard_normal",
         "condition": condition,
@@ -246,13 +246,12 @@ def _export_instances(gan: InstanceGAN, tmp: Path) -> dict:
             "order of space (explorer/instances.py)", "bank": {"file": "instances.npz", "rows": len(gan.bank_)}}
 
 
-def _architecture(gan: TabularGAN) -> str:
+def _architecture(gan: TabularGAN, cond_name: str | None) -> str:
+    """One line for the card; ``cond_name`` is the generator's condition input as ``_write`` chose it."""
     c = gan.config
-    cond = "+confidence" if isinstance(gan, ConfidenceGAN) else "+instance" if isinstance(gan, InstanceGAN) \
-        else "+label" if c.conditional else ""
-    what = {"+label": "conditional ", "+confidence": "confidence-conditioned ", "+instance": "instance-conditioned "}
-    return (f"{what.get(cond, '')}MLP GAN, loss {c.loss}; G {c.latent_dim}"
-            f"{cond} → {'-'.join(map(str, c.g_hidden))} → {gan.transformer_.dim}"
+    what = {"label": "conditional ", "confidence": "confidence-conditioned ", "instance": "instance-conditioned "}
+    return (f"{what.get(cond_name, '')}MLP GAN, loss {c.loss}; G {c.latent_dim}"
+            f"{f'+{cond_name}' if cond_name else ''} → {'-'.join(map(str, c.g_hidden))} → {gan.transformer_.dim}"
             f"{' (BatchNorm)' if c.batchnorm else ''}; D {'-'.join(map(str, c.d_hidden))} → 1"
             f"{f', PacGAN {c.pac}' if c.pac > 1 else ''}")
 
