@@ -1,5 +1,6 @@
 """The CLI end to end on real data (tiny configs), export contract and failure handling."""
 import json
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -28,6 +29,19 @@ def test_onnx_is_self_contained_and_dynamic(quick_models):
     assert model.graph.input[0].type.tensor_type.shape.dim[0].dim_param  # symbolic batch
     m = Model.load("diabetes-gan", quick_models)
     assert len(m.sample(1)) == 1 and len(m.sample(40_000)) == 40_000  # crosses the batch size
+
+
+def test_onnx_holds_no_source_paths(quick_models):
+    """The exporter's per-node stack traces name the checkout's absolute paths: kept, the same
+    command run from another folder would write other bytes (bug found rerunning a card's command
+    in a second worktree: identical weights, different sha256)."""
+    root = str(Path(__file__).resolve().parent.parent).encode()
+    for name in ("diabetes-gan", "diabetes-cgan"):
+        for file in ("generator.onnx", "discriminator.onnx"):
+            data = (quick_models / name / file).read_bytes()
+            assert root not in data and b"site-packages" not in data and b"stack_trace" not in data, (name, file)
+            assert any(p.key == "namespace" for n in onnx.load(str(quick_models / name / file)).graph.node
+                       for p in n.metadata_props)  # the path-free metadata stays
 
 
 def test_onnx_equals_torch(quick_models, diabetes, tmp_path):

@@ -30,6 +30,7 @@ from training.gan import TabularGAN
 from training.instance import InstanceGAN
 
 OPSET = 18
+STACK_TRACE = "pkg.torch.onnx.stack_trace"  # node metadata the exporter fills with absolute source paths
 
 
 class _Generator(nn.Module):
@@ -82,7 +83,24 @@ def onnx_export(module: nn.Module, args: tuple, names: list[str], outputs: list[
     torch.onnx.export(module, args, str(path), input_names=names, output_names=outputs, dynamo=True,
                       dynamic_shapes=tuple({0: batch} for _ in args), external_data=False,
                       opset_version=OPSET, verbose=False)
-    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    model = onnx.load(str(path))
+    _drop_stack_traces(model.graph)
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, str(path))
+
+
+def _drop_stack_traces(graph: onnx.GraphProto) -> None:
+    """The dynamo exporter writes each node's Python stack trace into the graph, with the absolute
+    paths of the checkout and of site-packages: the same command run from another folder (or
+    machine) would then write different bytes, and ship the build machine's paths. The other node
+    metadata (module names, FX node) carries no paths and stays."""
+    for node in graph.node:
+        keep = [p for p in node.metadata_props if p.key != STACK_TRACE]
+        del node.metadata_props[:]
+        node.metadata_props.extend(keep)
+        for attr in node.attribute:
+            for sub in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+                _drop_stack_traces(sub)
 
 
 def _compare(torch_out, ort_out, columns: list[dict], what: str) -> None:
