@@ -56,6 +56,7 @@ except Exception as exc:  # last resort: a message, not a traceback (Streamlit's
     st.error(f"This page hit an unexpected error and stopped: {type(exc).__name__}: {exc}. "
              "The other pages and models keep working; the server log has the details.",
              icon=":material/error:")
-warm_up()
-# Streamlit collects garbage after every run; keep that cheap by freezing the long-lived imports.
-freeze_after_imports()
+finally:  # also after st.stop() (a StopException), which many pages end with
+    warm_up()
+    # Streamlit collects garbage after every run; keep that cheap by freezing the long-lived imports.
+    freeze_after_imports()

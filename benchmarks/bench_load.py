@@ -3,10 +3,11 @@
 Each simulated user is a websocket client speaking Streamlit's own protocol (the BackMsg /
 ForwardMsg protobufs the browser sends and receives on ``/_stcore/stream``), so the server does
 exactly the work a browser session causes, without 20 browsers competing for the CPU. A user
-opens the Sample page on a model, then alternately types a new seed into the Seed box (a widget
-change: the rows are sampled anew, never from the cache) and follows a link to another model
-(``sample?model=…`` or ``condition?model=…``), with a think time between clicks. Every reply is
-checked (the caption names the new seed, the select box shows the new model, no exception).
+opens the Sample page on a model (a table or a digit generator), then alternately types a new seed
+into the Seed box (a widget change: the rows or digits are sampled anew, never from the cache) and
+follows a link to another model (``sample?model=…``, or ``condition?model=…`` for a table with
+classes), with a think time between clicks. Every reply is checked (the caption names the new seed,
+the select box shows the new model, no exception).
 
 Latency of an interaction = from sending the message to the server's ``script_finished``: the
 whole script rerun and every element sent, as the browser sees it less its own drawing.
@@ -86,7 +87,8 @@ def check_page(elements, page: str, model: str, seed: int | None = None) -> str:
         raise AssertionError(f"{page}: expected model {model}, got {select and list(select.options)} {kinds}")
     if seed is not None:
         captions = [e.markdown.body for k, e in elements if k == "markdown"]
-        if not any(f"with seed {seed}." in c for c in captions):
+        captions += [img.caption for k, e in elements if k == "imgs" for img in e.imgs.imgs]  # a digit grid
+        if not any(f"with seed {seed}." in c or c.endswith(f", seed {seed}") for c in captions):
             raise AssertionError(f"{page} {model}: no caption for seed {seed} in {captions}")
     boxes = [e.number_input for k, e in elements if k == "number_input" and e.number_input.label == "Seed"]
     return boxes[0].id if boxes else ""
@@ -182,9 +184,12 @@ def measure(base: str, pid: int, models: list[str], conditional: list[str], sess
 
 
 def model_ids(root: Path) -> tuple[list[str], list[str]]:
+    """(every model the Sample page serves: tables and digit generators, the tabular ones with classes,
+    whose users also visit the Condition page)."""
     cards = {p.parent.name: json.loads(p.read_text()) for p in sorted(root.glob("*/card.json"))}
-    tabular = [i for i, c in cards.items() if c.get("kind", "tabular") == "tabular"]
-    return tabular, [i for i in tabular if (cards[i].get("condition") or {}).get("classes")]
+    served = [i for i, c in cards.items() if c.get("kind", "tabular") in ("tabular", "image")]
+    return served, [i for i in served if cards[i].get("kind", "tabular") == "tabular"
+                    and (cards[i].get("condition") or {}).get("classes")]
 
 
 def streamlit_command(python: str, port: int) -> list[str]:
