@@ -14,7 +14,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from explorer import diagnostics as dg  # noqa: E402
-from explorer.datasets import load_table  # noqa: E402
+from explorer.datasets import Table, load_table  # noqa: E402
 from explorer.models import discover  # noqa: E402
 from explorer.report import headline  # noqa: E402
 
@@ -24,17 +24,15 @@ BARS = {"adult": ("≤ 0.75", "≤ 0.55", "≥ 0.98", "≥ 0.97"), "credit-g": (
 CTGAN = {"adult": (0.994, 0.724, 0.971, 0.82), "credit-g": (1.0, "", 0.75, ""), "diabetes": (0.997, "", 0.50, "")}
 
 
-def real_reference(name: str) -> dict:
-    t = load_table(name)
+def real_reference(t: Table) -> dict:
     return {"detection_rf_auc": dg.detection_auc_rf(t.holdout, t.train, t.numeric),
             "detection_lr_auc": dg.detection_auc_lr(t.holdout, t.train, t.numeric),
             "efficacy_ratio": 1.0,
             "mean_ks_tv_complement": float(dg.fidelity(t.holdout, t.train, t.numeric)["complement"].mean())}
 
 
-def ceiling(name: str, draws: int = 200) -> float:
+def ceiling(t: Table, draws: int = 200) -> float:
     """KS/TV of a perfect generator at the cards' row counts (holdout vs as many rows as training)."""
-    t = load_table(name)
     population = pd.concat([t.train, t.holdout], ignore_index=True)
     return float(dg.fidelity_ceiling(population, t.numeric, len(t.holdout), len(t.train), draws=draws).mean())
 
@@ -43,10 +41,11 @@ def main():
     cards, failed = discover()
     rows = []
     for dataset in BARS:
+        table = load_table(dataset)
         rows.append({"dataset": dataset, "model": "real train rows (reference)",
-                     **{k: round(v, 3) for k, v in real_reference(dataset).items()}})
+                     **{k: round(v, 3) for k, v in real_reference(table).items()}})
         rows.append({"dataset": dataset, "model": "perfect generator (KS/TV ceiling, 200 draws)",
-                     "mean_ks_tv_complement": round(ceiling(dataset), 3)})
+                     "mean_ks_tv_complement": round(ceiling(table), 3)})
         for mid, card in cards.items():
             if card.get("kind") == "tabular" and card["dataset"] == dataset:
                 m = card["metrics"]
