@@ -26,7 +26,7 @@ COPY streamlit_app.py streamlit_app.py
 COPY app_pages/ app_pages/
 COPY explorer/ explorer/
 COPY exported/ exported/
-COPY docs/ docs/
+COPY results/ results/
 RUN mkdir -p /app/data && chown app:app /app/data
 
 USER app

@@ -10,17 +10,11 @@ multipage layout until st.navigation has run once in the process, so the very fi
 import importlib
 import logging
 import os
-import sys
 import threading
-from pathlib import Path
 
 import streamlit as st
 
-ROOT = Path(__file__).resolve().parent
-if str(ROOT) not in sys.path:  # `streamlit run` from another folder, AppTest
-    sys.path.insert(0, str(ROOT))
-
-from explorer.gc_tuning import freeze_after_imports  # noqa: E402
+from explorer.app.gc_tuning import freeze_after_imports  # noqa: E402
 
 st.set_page_config(page_title="GAN Explorer", page_icon=":material/scatter_plot:", layout="wide")
 
@@ -40,7 +34,7 @@ def warm_up() -> threading.Thread:
     (scikit-learn, scipy, altair's schema) in the background, so the first Diagnostics view
     does not pay ~1.5 s of imports. Pages that need it simply wait on Python's import lock."""
     def load():
-        for name in ("explorer.charts", "explorer.app_diagnostics", "explorer.datasets"):
+        for name in ("explorer.app.charts", "explorer.app.diagnostics", "explorer.data.tables"):
             importlib.import_module(name)
     thread = threading.Thread(target=load, name="gan-explorer-warm-up", daemon=True)
     thread.start()

@@ -3,16 +3,16 @@ a target confidence (confidence GANs) or a real row to imitate (IC-GANs)."""
 import pandas as pd
 import streamlit as st
 
-from explorer import analysis as an
-from explorer import app_digits as dd
-from explorer import app_state as state
-from explorer.app_confidence import show as show_confidence
-from explorer.app_instance import show as show_instance
-from explorer import charts
-from explorer.datasets import DataUnavailable
-from explorer.diagnostics import fidelity
-from explorer.images import classify, grid, png_bytes, sample_images
-from explorer.models import label_counts
+from explorer.metrics import analysis as an
+from explorer.app import digits as dd
+from explorer.app import state
+from explorer.app.confidence import show as show_confidence
+from explorer.app.instance import show as show_instance
+from explorer.app import charts
+from explorer.data.tables import DataUnavailable
+from explorer.metrics.diagnostics import fidelity
+from explorer.runtime.images import classify, grid, png_bytes, sample_images
+from explorer.runtime.models import label_counts
 
 PAGE = "condition"
 ONE, MIX, GRID = "One class", "Class mix", "Every digit (10 × k grid)"

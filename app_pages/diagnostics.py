@@ -2,9 +2,9 @@
 (digit models: app_pages/digit_diagnostics.py)."""
 import streamlit as st
 
-from explorer import app_diagnostics as ad
-from explorer import app_state as state
-from explorer.datasets import DataUnavailable
+from explorer.app import diagnostics as ad
+from explorer.app import state
+from explorer.data.tables import DataUnavailable
 
 PAGE = "diagnostics"
 LIMIT = 20_000

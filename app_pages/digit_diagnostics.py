@@ -7,12 +7,12 @@ recall / detection AUC measured live beside real data's own figures. Logic: expl
 import numpy as np
 import streamlit as st
 
-from explorer import analysis as an
-from explorer import app_digits as dd
-from explorer import app_state as state
-from explorer.datasets import DataUnavailable
-from explorer.app_digits import CONFIDENT
-from explorer.images import grid
+from explorer.metrics import analysis as an
+from explorer.app import digits as dd
+from explorer.app import state
+from explorer.data.tables import DataUnavailable
+from explorer.app.digits import CONFIDENT
+from explorer.runtime.images import grid
 
 PAGE = "diagnostics"
 SECTIONS = ["Judged digits", "Nearest real image", "Fréchet, precision, recall", "Discriminator"]

@@ -2,9 +2,9 @@
 import numpy as np
 import streamlit as st
 
-from explorer import app_state as state
-from explorer.images import generate_images, grid, sample_images
-from explorer.models import ModelError, models_root
+from explorer.app import state
+from explorer.runtime.images import generate_images, grid, sample_images
+from explorer.runtime.models import ModelError, models_root
 
 st.title("GAN Explorer")
 st.write("Generators trained on real tables and MNIST digits, served from ONNX. Pick a model to sample rows "

@@ -3,13 +3,13 @@ for latent-space digit models also between two real test images (encoded, walked
 import numpy as np
 import streamlit as st
 
-from explorer import analysis as an
-from explorer import app_digits as dd
-from explorer import app_state as state
-from explorer import charts
-from explorer.datasets import DataUnavailable
-from explorer.images import classify, generate_images, grid
-from explorer.interpolate import METHODS, path
+from explorer.metrics import analysis as an
+from explorer.app import digits as dd
+from explorer.app import state
+from explorer.app import charts
+from explorer.data.tables import DataUnavailable
+from explorer.runtime.images import classify, generate_images, grid
+from explorer.runtime.interpolate import METHODS, path
 
 PAGE = "interpolate"
 SEEDS, REAL = "two seeds", "two real test images"

@@ -1,9 +1,9 @@
 """Sample: model, n, seed → rows (or digits), a CSV / PNG download and summary statistics."""
 import streamlit as st
 
-from explorer import analysis as an
-from explorer import app_state as state
-from explorer.images import grid, png_bytes, sample_images
+from explorer.metrics import analysis as an
+from explorer.app import state
+from explorer.runtime.images import grid, png_bytes, sample_images
 
 PAGE = "sample"
 st.title("Sample")

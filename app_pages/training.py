@@ -6,14 +6,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from explorer import analysis as an
-from explorer import app_state as state
-from explorer import charts
-from explorer import sweeps
-from explorer.models import models_root
+from explorer.metrics import analysis as an
+from explorer.app import state
+from explorer.app import charts
+from explorer.metrics import sweeps
+from explorer.paths import results_dir
+from explorer.runtime.models import models_root
 
 PAGE = "training"
-SEED_TABLE = Path(__file__).resolve().parent.parent / "docs" / "seed_stability.csv"
+SEED_TABLE = results_dir() / "seed_stability.csv"
 st.title("Training")
 
 cards, refused = state.catalog()
@@ -74,14 +75,14 @@ if SEED_TABLE.is_file():
     per_model = seeds.groupby("model")[metrics]  # one mean ± std per model, never across models
     summary = per_model.mean().round(3).astype(str) + " ± " + per_model.std().round(3).astype(str)
     st.dataframe(summary.reset_index(), hide_index=True, width="stretch")
-    st.caption(f"From `{SEED_TABLE.relative_to(SEED_TABLE.parent.parent)}` (benchmarks/seed_stability.py).")
+    st.caption(f"From `{SEED_TABLE.relative_to(SEED_TABLE.parent.parent)}` (`python -m experiments.seed_stability`).")
 else:
-    st.info("No seed-stability run yet: `python benchmarks/seed_stability.py` writes docs/seed_stability.csv.")
+    st.info("No seed-stability run yet: `python -m experiments.seed_stability` writes results/seed_stability.csv.")
 
 st.subheader("Hyperparameter sweeps")
 sweep_files = sweeps.sweep_files()
 if not sweep_files:
-    st.info("No sweep yet: `python -m training.sweep` (Ray Tune) writes docs/sweep-<dataset>-<space>.csv.")
+    st.info("No sweep yet: `python -m experiments.sweep` (Ray Tune) writes results/sweep-<dataset>-<space>.csv.")
 for path in sweep_files:
     try:
         trials = sweeps.read_sweep(path)

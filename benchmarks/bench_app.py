@@ -142,7 +142,7 @@ def main() -> None:
         results["diagnostics_first_fresh_process_s"] = json.loads(out.strip().splitlines()[-1])["seconds"]
         import streamlit as st
         st.cache_data.clear()
-        from explorer.app_state import _real_table
+        from explorer.app.state import _real_table
         _real_table.clear()  # a shared resource (not a cache_data copy): the first view loads the data again
         at = AppTest.from_file(APP, default_timeout=600)
         at.query_params.update({"model": adult[0], "n": "5000"})

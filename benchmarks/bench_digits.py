@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from explorer import models as em  # noqa: E402
-from explorer.images import generate_images  # noqa: E402
-from training import digit_nets as nets  # noqa: E402
-from training import run_digits  # noqa: E402
+from explorer.runtime import models as em
+from explorer.runtime.images import generate_images
+from training import digit_nets as nets
+from training import run_digits
 
 
 def twin(card: dict):

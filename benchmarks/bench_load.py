@@ -38,8 +38,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from benchmarks.serve import free_port, memory_mb, serve  # noqa: E402
+from explorer.app.server import free_port, memory_mb, serve  # noqa: E402
 
 
 SESSION_TTL = 3  # seconds a disconnected session is kept (Streamlit's default is 120)

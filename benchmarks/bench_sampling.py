@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -27,10 +26,9 @@ import torch
 from onnx import numpy_helper
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from explorer.datasets import load_table  # noqa: E402
-from explorer.models import Model  # noqa: E402
-from training.transforms import TableTransformer  # noqa: E402
+from explorer.data.tables import load_table
+from explorer.runtime.models import Model
+from training.transforms import TableTransformer
 
 
 def torch_twin(model: Model) -> nn.Module:

@@ -36,7 +36,7 @@ import onnxruntime as ort
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from explorer.models import BATCH, Model, ModelError, models_root, providers, read_card, sha256
+from explorer.runtime.models import BATCH, Model, ModelError, models_root, providers, read_card, sha256
 
 MANIFEST = "manifest.json"
 FORMAT = "gan-explorer shards v1"

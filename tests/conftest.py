@@ -12,13 +12,13 @@ os.environ.setdefault("GAN_EXPLORER_DATA", str(ROOT.parent / "shared" / "data"))
 
 @pytest.fixture(scope="session")
 def diabetes():
-    from explorer.datasets import load_table
+    from explorer.data.tables import load_table
     return load_table("diabetes")
 
 
 @pytest.fixture(scope="session")
 def adult():
-    from explorer.datasets import load_table
+    from explorer.data.tables import load_table
     return load_table("adult")
 
 

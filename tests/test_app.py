@@ -391,19 +391,20 @@ def test_unexpected_error_is_a_message_not_a_traceback(app_models, tmp_path, mon
 
 # ------------------------------------------------------------------ serving side stays torch-free
 def test_app_side_never_imports_torch():
-    sources = [ROOT / "streamlit_app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "explorer").glob("*.py"))]
+    sources = [ROOT / "streamlit_app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "explorer").rglob("*.py"))]
     for path in sources:
         for line in path.read_text().splitlines():
             stripped = line.strip()
             assert not stripped.startswith(("import torch", "from torch")), f"{path.name}: {line}"
-    modules = ["explorer." + p.stem for p in sorted((ROOT / "explorer").glob("*.py")) if p.stem != "__init__"]
-    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); import " + ", ".join(modules)
+    modules = [".".join(p.relative_to(ROOT).with_suffix("").parts) for p in sorted((ROOT / "explorer").rglob("*.py"))
+               if p.stem != "__init__"]
+    code = ("import sys; import " + ", ".join(modules)
             + "; assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
 
 
 def test_seed_table_summarises_each_model_separately(models_env):
-    seeds = pd.read_csv(ROOT / "docs" / "seed_stability.csv")
+    seeds = pd.read_csv(ROOT / "results" / "seed_stability.csv")
     at = open_page("training")
     summaries = [d.value for d in at.dataframe if "model" in d.value.columns
                  and d.value.astype(str).apply(lambda c: c.str.contains("±")).any().any()]

@@ -5,7 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import open_page  # tests/ is on sys.path (pytest's rootdir-relative import)
 
-from explorer.models import DEFAULT_ROOT, discover
+from explorer.runtime.models import DEFAULT_ROOT, discover
 
 CONFIDENCE = [m for m, c in discover(DEFAULT_ROOT)[0].items() if (c.get("condition") or {}).get("type") == "confidence"]
 pytestmark = pytest.mark.skipif(not CONFIDENCE, reason="no confidence-conditioned model committed")

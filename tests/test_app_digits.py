@@ -79,9 +79,9 @@ def pictures(at: AppTest) -> list[str]:
 
 # ------------------------------------------------------------------ library pieces (no app)
 def test_headline_and_helpers():
-    from explorer import app_digits as dd
-    from explorer import app_state as state
-    from explorer import digit_metrics as dm
+    from explorer.app import digits as dd
+    from explorer.app import state
+    from explorer.metrics import digits as dm
 
     assert dd.CONFIDENT == dm.CONFIDENT
     for card in CARDS.values():

@@ -5,8 +5,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import open_page  # tests/ is on sys.path (pytest's rootdir-relative import)
 
-from explorer.app_instance import parse_row
-from explorer.models import DEFAULT_ROOT, discover
+from explorer.app.instance import parse_row
+from explorer.runtime.models import DEFAULT_ROOT, discover
 
 INSTANCE = [m for m, c in discover(DEFAULT_ROOT)[0].items() if (c.get("condition") or {}).get("type") == "instance"]
 committed = pytest.mark.skipif(not INSTANCE, reason="no instance-conditioned model committed")

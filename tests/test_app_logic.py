@@ -1,5 +1,5 @@
 """The app's pure helpers: latent paths, URL parsers, chart data, and the fast association matrix
-(which must give exactly the numbers of explorer.diagnostics.association)."""
+(which must give exactly the numbers of explorer.metrics.diagnostics.association)."""
 from __future__ import annotations
 
 import math
@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer import analysis as an
-from explorer import diagnostics as dg
-from explorer.app_state import APP_MAX_ROWS, format_condition, parse_condition, parse_n, parse_seed
-from explorer.images import grid, png_bytes
-from explorer.interpolate import MAX_STEPS, linear, path, spherical
+from explorer.metrics import analysis as an
+from explorer.metrics import diagnostics as dg
+from explorer.app.state import APP_MAX_ROWS, format_condition, parse_condition, parse_n, parse_seed
+from explorer.runtime.images import grid, png_bytes
+from explorer.runtime.interpolate import MAX_STEPS, linear, path, spherical
 
 CLASSES = ["<=50K", ">50K"]
 
@@ -193,7 +193,7 @@ def test_summary_is_pandas_describe_and_value_counts(adult, n):
 def test_arrow_tables_hold_what_streamlit_would_send(adult):
     from streamlit import dataframe_util
 
-    from explorer.app_state import arrow
+    from explorer.app.state import arrow
     frame = adult.train.head(300).reset_index(drop=True)
     frame.loc[::7, adult.numeric[0]] = np.nan
     frame["flag"], frame["count"] = frame[adult.numeric[0]] > 40, np.arange(len(frame))

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from explorer.models import MAX_ROWS, Model, check_n, label_counts
+from explorer.runtime.models import MAX_ROWS, Model, check_n, label_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")

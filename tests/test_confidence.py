@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer.confidence import RANGE, check_confidence, forest_features, link_metrics
-from explorer.models import Model
+from explorer.runtime.judge import RANGE, check_confidence, forest_features
+from explorer.metrics.confidence import link_metrics
+from explorer.runtime.models import Model
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import numpy as np
 import onnx
 import pytest
 
-from explorer.models import DEFAULT_ROOT, Model, read_card
+from explorer.runtime.models import DEFAULT_ROOT, Model, read_card
 
 EXPECTED = [f"{d}-{a}" for d in ("adult", "credit-g", "diabetes") for a in ("gan", "cgan")]
 CARDS = sorted(p.parent.name for p in DEFAULT_ROOT.glob("*/card.json"))

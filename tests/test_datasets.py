@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from explorer.datasets import DATA_ENV, DataUnavailable, load_mnist, load_table
+from explorer.data.tables import DATA_ENV, DataUnavailable, load_mnist, load_table
 
 
 def test_adult_train_and_holdout_are_the_uci_files(adult):
@@ -41,6 +41,6 @@ def test_unknown_dataset_lists_known_ones():
 
 def test_missing_file_names_the_variable(tmp_path, monkeypatch):
     monkeypatch.setenv(DATA_ENV, str(tmp_path))
-    monkeypatch.setattr("explorer.datasets._download", lambda name: (_ for _ in ()).throw(OSError("offline")))
+    monkeypatch.setattr("explorer.data.tables._download", lambda name: (_ for _ in ()).throw(OSError("offline")))
     with pytest.raises(DataUnavailable, match=f"{DATA_ENV}.*diabetes.arff|diabetes.arff.*{DATA_ENV}"):
         load_table("diabetes")

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer import diagnostics as dg
+from explorer.metrics import diagnostics as dg
 
 
 def test_real_against_real_is_undetectable(adult):

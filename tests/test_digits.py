@@ -8,11 +8,11 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from explorer import digit_metrics as dm
-from explorer.datasets import load_mnist
-from explorer.images import decode_latents, encode_images, generate_images, sample_images
-from explorer.interpolate import path
-from explorer.models import DEFAULT_ROOT, Model
+from explorer.metrics import digits as dm
+from explorer.data.tables import load_mnist
+from explorer.runtime.images import decode_latents, encode_images, generate_images, sample_images
+from explorer.runtime.interpolate import path
+from explorer.runtime.models import DEFAULT_ROOT, Model
 from training import digit_nets as nets
 from training import run_digits
 
@@ -215,7 +215,7 @@ def test_metrics_tell_same_from_different_features():
 
 
 def test_freezed_experiment_writes_both_methods_and_the_reference(tmp_path, checkpoints):
-    from training.freezed import main
+    from experiments.freezed import main
     table = main(["--quick", "--seeds", "0", "--checkpoints", str(checkpoints), "--out", str(tmp_path / "f.csv")])
     assert (tmp_path / "f.csv").is_file()
     assert {"plain fine-tuning", "FreezeD (D lower layers frozen)", "real train 8/9 (reference)"} <= set(table["method"])

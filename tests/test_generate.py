@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from explorer import generate as gen
-from explorer.models import Model
+from explorer.runtime.models import Model
 
 MODEL, ROWS, SHARD = "adult-cgan", 5_000, 3_000  # two shards: 3,000 + 2,000 rows
 
@@ -160,7 +160,7 @@ def test_out_folder_rules(tmp_path, capsys):
 
 
 def test_local_run_imports_neither_ray_nor_torch(tmp_path):
-    code = (f"import sys; sys.path.insert(0, {str(gen.Path(gen.__file__).parent.parent)!r}); "
+    code = ("import sys; "
             f"from explorer.generate import main; assert main(['--model', '{MODEL}', '--rows', '10', "
             f"'--out', {str(tmp_path / 'out')!r}, '--quiet']) == 0; "
             "assert not {'ray', 'torch'} & set(sys.modules), 'ray or torch imported'")

@@ -5,9 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer.instances import distances, embed, instance_dim, instance_space, locality, neighbours
-from explorer.models import DEFAULT_ROOT, Model, discover
-from explorer.report import evaluate_instance
+from explorer.runtime.instance_space import embed, instance_dim, instance_space
+from explorer.metrics.instances import distances, locality, neighbours
+from explorer.runtime.models import DEFAULT_ROOT, Model, discover
+from explorer.metrics.report import evaluate_instance
 
 COMMITTED = [m for m, c in discover(DEFAULT_ROOT)[0].items() if (c.get("condition") or {}).get("type") == "instance"]
 

@@ -17,10 +17,9 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 from benchmarks.bench_load import measure, model_ids, streamlit_command  # noqa: E402
-from benchmarks.serve import free_port, serve  # noqa: E402
-from explorer.models import Model  # noqa: E402
+from explorer.app.server import free_port, serve  # noqa: E402
+from explorer.runtime.models import Model  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -74,14 +73,13 @@ def test_garbage_collection_after_a_rerun_skips_the_imported_modules():
     import subprocess
     script = """
 import gc, sys, time
-sys.path.insert(0, sys.argv[1])
-import explorer.app_diagnostics, explorer.app_digits, explorer.charts  # the heavy stack the server imports
-from explorer import gc_tuning
+import explorer.app.diagnostics, explorer.app.digits, explorer.app.charts  # the heavy stack the server imports
+from explorer.app import gc_tuning
 assert gc_tuning.freeze_after_imports() is True
 assert gc.get_freeze_count() > 50_000, gc.get_freeze_count()
 assert len(gc.get_objects()) < 0.05 * gc.get_freeze_count()  # what a full collection still traverses
 assert gc_tuning.freeze_after_imports() is False  # nothing new imported: no second collection
-import explorer.sweeps  # a page that imports something new: frozen once more
+import explorer.metrics.sweeps  # a page that imports something new: frozen once more
 assert gc_tuning.freeze_after_imports() is True
 for _ in range(gc_tuning.MAX_FREEZES):
     sys.modules[f"fake_{_}"] = None
@@ -106,7 +104,7 @@ def test_imports_are_frozen_after_a_page_that_stops(monkeypatch, tmp_path):
     imports and paid a 0.11 s full collection per click (20 users on the digit models: p95 1.14 s)."""
     from streamlit.testing.v1 import AppTest
 
-    from explorer import gc_tuning
+    from explorer.app import gc_tuning
     calls = []
     monkeypatch.setattr(gc_tuning, "freeze_after_imports", lambda: calls.append("freeze") or False)
     monkeypatch.setenv("GAN_EXPLORER_MODELS", str(tmp_path))  # no models: the Sample page stops early
@@ -122,8 +120,8 @@ def test_real_tables_are_shared_and_left_intact_by_the_pages(monkeypatch):
     only read it."""
     from streamlit.testing.v1 import AppTest
 
-    from explorer import app_state as state
-    from explorer.datasets import DataUnavailable, load_table
+    from explorer.app import state
+    from explorer.data.tables import DataUnavailable, load_table
     try:
         fresh = load_table("diabetes")
     except DataUnavailable:

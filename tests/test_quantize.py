@@ -7,7 +7,7 @@ import numpy as np
 import onnx
 import pytest
 
-from explorer.models import DEFAULT_ROOT, Model, ModelError
+from explorer.runtime.models import DEFAULT_ROOT, Model, ModelError
 
 
 @pytest.fixture(scope="module")

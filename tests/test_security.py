@@ -1,7 +1,7 @@
 """Security rules read off the source and checked in behaviour:
 
 * no ``unsafe_allow_html`` / raw-HTML element anywhere on the serving side (so no data-derived HTML);
-* an ONNX file reaches onnxruntime only through ``explorer.models``, after its sha256 matched the card;
+* an ONNX file reaches onnxruntime only through ``explorer.runtime.models``, after its sha256 matched the card;
 * every ``torch.load`` passes ``weights_only=True``; nothing is unpickled on the serving side;
 * a card cannot point a model at a file outside its own folder.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from explorer import models as models_module
-from explorer.models import Model, ModelError
+from explorer.runtime import models as models_module
+from explorer.runtime.models import Model, ModelError
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVING = [ROOT / "streamlit_app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "explorer").glob("*.py"))]

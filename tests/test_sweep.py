@@ -1,4 +1,4 @@
-"""training.sweep: the quick Ray Tune sweep on a local Ray writes the trial CSV and the seed table,
+"""experiments.sweep: the quick Ray Tune sweep on a local Ray writes the trial CSV and the seed table,
 its metrics are the cards' (same functions, same rows as an export), resume runs only what is
 missing, bad options fail before Ray starts, and the Training page shows the tables."""
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 
 pytest.importorskip("ray.tune")
 
-from explorer import sweeps  # noqa: E402
-from training import sweep as sw  # noqa: E402
+from explorer.metrics import sweeps  # noqa: E402
+from experiments import sweep as sw  # noqa: E402
 from training.gan import GANConfig  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def quick(ray_session, tmp_path_factory):
     """The quick sweep resumed from a CSV holding one trial run in this process: Ray runs the other 3."""
     out = tmp_path_factory.mktemp("sweep") / "sweep-diabetes-r1.csv"
     pd.DataFrame([{**sw.train_and_measure(quick_trial("gan", 42)), "command": "in-process"}]).to_csv(out, index=False)
-    table = sw.sweep("diabetes", "r1", quick=True, out=out, resume=True, command="python -m training.sweep --quick",
+    table = sw.sweep("diabetes", "r1", quick=True, out=out, resume=True, command="python -m experiments.sweep --quick",
                      progress=False)
     return out, table
 
@@ -60,7 +60,7 @@ def test_quick_sweep_writes_every_trial(quick):
     assert trials["efficacy_ratio"].between(0, 2).all()
     assert (trials["real_auc"] > 0.7).all()  # the real forest on diabetes, whatever the generator
     assert (trials["seconds"] > 0).all() and (trials["train_seconds"] <= trials["seconds"]).all()
-    assert (trials["command"] == "python -m training.sweep --quick").sum() == 3  # and the resumed in-process row
+    assert (trials["command"] == "python -m experiments.sweep --quick").sum() == 3  # and the resumed in-process row
     assert trials["code_version"].str.len().min() >= 7
 
     seeds = pd.read_csv(out.with_name("sweep-diabetes-r1-seeds.csv"))

@@ -7,7 +7,7 @@ import onnx
 import pytest
 import torch
 
-from explorer.models import Model, ModelError
+from explorer.runtime.models import Model, ModelError
 from training.configs import config_for
 from training.gan import CheckpointError, TabularGAN
 from training.run import main
@@ -110,7 +110,7 @@ def test_interrupted_run_resumes_to_the_same_model(diabetes, tmp_path):
 
 def test_hash_mismatch_refuses_only_that_model(quick_models, tmp_path):
     import shutil
-    from explorer.models import discover
+    from explorer.runtime.models import discover
     root = tmp_path / "models"
     shutil.copytree(quick_models, root)
     path = root / "diabetes-gan" / "generator.onnx"

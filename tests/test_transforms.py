@@ -2,7 +2,7 @@ import numpy as np
 import torch
 from scipy.stats import ks_2samp
 
-from explorer.frames import outputs_to_frame
+from explorer.runtime.frames import outputs_to_frame
 from training.transforms import TableTransformer, jittered_logits
 
 

@@ -19,9 +19,10 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from torch import nn
 
-from explorer.confidence import RANGE, forest_features, link_metrics
-from explorer.datasets import Table
-from explorer.frames import outputs_to_frame
+from explorer.runtime.judge import RANGE, forest_features
+from explorer.metrics.confidence import link_metrics
+from explorer.data.tables import Table
+from explorer.runtime.frames import outputs_to_frame
 from training.gan import TabularGAN
 from training.transforms import jittered_logits
 

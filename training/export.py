@@ -21,10 +21,10 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-from explorer.datasets import Table
-from explorer.models import Model, sha256
-from explorer.confidence import RANGE, forest_features
-from explorer.report import evaluate_confidence, evaluate_instance, evaluate_tabular
+from explorer.data.tables import Table
+from explorer.runtime.models import Model, sha256
+from explorer.runtime.judge import RANGE, forest_features
+from explorer.metrics.report import evaluate_confidence, evaluate_instance, evaluate_tabular
 from training.confidence import ConfidenceGAN
 from training.gan import TabularGAN
 from training.instance import InstanceGAN

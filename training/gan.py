@@ -19,9 +19,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from explorer.datasets import Table
-from explorer.diagnostics import detection_auc_lr, detection_auc_rf, fidelity
-from explorer.frames import outputs_to_frame
+from explorer.data.tables import Table
+from explorer.metrics.diagnostics import detection_auc_lr, detection_auc_rf, fidelity
+from explorer.runtime.frames import outputs_to_frame
 from training.nets import Discriminator, Generator, HardOneHot, xavier_init
 from training.transforms import TableTransformer, jittered_logits
 

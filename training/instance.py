@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from explorer.datasets import Table
-from explorer.instances import embed, instance_dim, instance_input, instance_space, locality, neighbours
+from explorer.data.tables import Table
+from explorer.runtime.instance_space import embed, instance_dim, instance_input, instance_space
+from explorer.metrics.instances import locality, neighbours
 from training.gan import TabularGAN
 
 BANK = 5000  # training-row embeddings shipped with the model, for sampling without a chosen instance

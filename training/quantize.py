@@ -24,9 +24,9 @@ import numpy as np
 import onnx
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
-from explorer.datasets import load_table
-from explorer.models import Model
-from explorer.report import evaluate_tabular
+from explorer.data.tables import load_table
+from explorer.runtime.models import Model
+from explorer.metrics.report import evaluate_tabular
 from training.export import code_version, file_entries, write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from explorer.datasets import TABLES, load_table
+from explorer.data.tables import TABLES, load_table
 from training.configs import config_for, parse_override
 from training.export import export
 from training import run_digits

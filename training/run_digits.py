@@ -22,11 +22,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from explorer import digit_metrics as dm
-from explorer.datasets import load_mnist
-from explorer.images import generate_images
-from explorer.interpolate import path
-from explorer.models import Model
+from explorer.metrics import digits as dm
+from explorer.data.tables import load_mnist
+from explorer.runtime.images import generate_images
+from explorer.runtime.interpolate import path
+from explorer.runtime.models import Model
 from training import digits
 from training.configs import typed
 from training.digit_nets import (Classifier, Encoder, ImageDecoder, Judge, LatentDiscriminator,
@@ -419,7 +419,7 @@ def evaluate_digits(model: Model, data: dict, n: int = 10_000, seed: int = 0, pa
 
 def interpolation_metrics(model: Model, data: dict, pairs: int, steps: int, seed: int) -> dict:
     """Share of frames the judge labels with confidence > 0.9 along latent paths (R4's claim)."""
-    from explorer.images import decode_latents, encode_images
+    from explorer.runtime.images import decode_latents, encode_images
 
     session = model.sessions["classifier"]
     z = model.noise(2 * pairs, seed + 1)

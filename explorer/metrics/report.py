@@ -8,11 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from explorer import diagnostics as dg
-from explorer.confidence import link_metrics, measure_link
-from explorer.datasets import Table
-from explorer.instances import embed, locality, neighbours
-from explorer.models import Model
+from explorer.metrics import diagnostics as dg
+from explorer.metrics.confidence import link_metrics, measure_link
+from explorer.data.tables import Table
+from explorer.runtime.instance_space import embed
+from explorer.metrics.instances import locality, neighbours
+from explorer.runtime.models import Model
 
 
 def evaluate_tabular(model: Model, table: Table, seed: int = 0, max_rows: int = 10_000,

@@ -5,7 +5,7 @@ precision / recall / detection numbers measured live beside the real-data refere
 Every function takes small keys (model id, the model folder's signature, n, seed) so
 st.cache_data hashes nothing big. The real MNIST arrays and the pixel nearest-neighbour index
 are shared resources (st.cache_resource): loaded once per data folder, never copied. The metric
-code is ``explorer.digit_metrics`` — the same that wrote the cards. No torch here.
+code is ``explorer.metrics.digits`` — the same that wrote the cards. No torch here.
 """
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer.app_state import folder_signature, load_model
-from explorer.images import decode_latents, encode_images, generate_images, sample_images
-from explorer.interpolate import path
-from explorer.models import models_root
+from explorer.app.state import folder_signature, load_model
+from explorer.runtime.images import decode_latents, encode_images, generate_images, sample_images
+from explorer.runtime.interpolate import path
+from explorer.runtime.models import models_root
 
 DIGITS = [str(d) for d in range(10)]
-CONFIDENT = 0.9  # explorer.digit_metrics.CONFIDENT, without importing scipy / scikit-learn at page start
+CONFIDENT = 0.9  # explorer.metrics.digits.CONFIDENT, without importing scipy / scikit-learn at page start
 MAX_SAMPLES = 5000  # live diagnostics; the cards use 10,000 at export
 NEIGHBOURS_MAX = 16
 GRID_MAX = 20  # images per digit in the Condition page's 10 × k grid
@@ -40,7 +40,7 @@ def data_folder() -> str:
 # ---------------------------------------------------------------- real data (shared, never copied)
 @st.cache_resource(show_spinner="Loading MNIST…", max_entries=2)
 def _mnist(folder: str) -> dict[str, np.ndarray]:
-    from explorer.datasets import load_mnist
+    from explorer.data.tables import load_mnist
     data = load_mnist()
     for array in data.values():
         array.flags.writeable = False
@@ -78,7 +78,7 @@ def parse_index(value, count: int, what: str = "test image") -> int:
 # ---------------------------------------------------------------- the judge on real images
 @st.cache_data(show_spinner=False, max_entries=8)
 def _real_judged(folder: str, classifier_sha: str, n: int, seed: int, _session) -> dict:
-    from explorer import digit_metrics as dm
+    from explorer.metrics import digits as dm
     data = _mnist(folder)
     rng = np.random.default_rng(seed)
     test = rng.choice(len(data["x_test"]), min(n, len(data["x_test"])), replace=False)
@@ -105,7 +105,7 @@ def uniform_mix(model) -> dict[str, float] | None:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _judged(model_id: str, sig: tuple, n: int, seed: int) -> dict:
-    from explorer import digit_metrics as dm
+    from explorer.metrics import digits as dm
     model = load_model(model_id)
     images, codes = sample_images(model, n, seed, uniform_mix(model))
     probs, features = dm.judge(model.sessions["classifier"], images)
@@ -146,7 +146,7 @@ def digit_shares(probs: np.ndarray, real_labels: np.ndarray | None = None) -> pd
 def summary(probs: np.ndarray, codes: np.ndarray | None) -> dict:
     """Headline numbers of a judged sample: conditional accuracy (overall, worst digit) or the
     judged-digit spread, and the share the judge is confident about."""
-    from explorer import digit_metrics as dm
+    from explorer.metrics import digits as dm
     out = {"confident_share": dm.confident_share(probs), "mean_confidence": float(probs.max(1).mean())}
     if codes is not None:
         acc = dm.conditional_accuracy(probs, codes)
@@ -162,7 +162,7 @@ def summary(probs: np.ndarray, codes: np.ndarray | None) -> dict:
 # ---------------------------------------------------------------- nearest real training image
 @st.cache_data(show_spinner=False, max_entries=16)
 def _nearest(model_id: str, sig: tuple, folder: str, count: int, seed: int) -> dict:
-    from explorer import digit_metrics as dm
+    from explorer.metrics import digits as dm
     model = load_model(model_id)
     images, codes = sample_images(model, count, seed, uniform_mix(model))
     index = _train_index(folder)
@@ -199,7 +199,7 @@ def real_nearest(count: int = 200, seed: int = 0) -> dict:
 # ---------------------------------------------------------------- Fréchet, precision/recall, detection
 @st.cache_data(show_spinner=False, max_entries=16)
 def _compare(model_id: str, sig: tuple, folder: str, n: int, seed: int) -> dict:
-    from explorer import digit_metrics as dm
+    from explorer.metrics import digits as dm
     real = real_judged(model_id, n, seed)
     fake = judged(model_id, n, seed)
     reference = dm.compare(real["features_test"], real["features_train"], seed=seed)
@@ -226,8 +226,8 @@ def _scores(session, images: np.ndarray, codes: np.ndarray | None, batch: int = 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _discriminated(model_id: str, sig: tuple, folder: str, n: int, seed: int) -> dict:
-    from explorer import analysis as an
-    from explorer.diagnostics import fooled_rate
+    from explorer.metrics import analysis as an
+    from explorer.metrics.diagnostics import fooled_rate
     model = load_model(model_id)
     session = model.sessions["discriminator"]
     fake, codes = sample_images(model, n, seed, uniform_mix(model))

@@ -1,18 +1,17 @@
 """The README's MNIST tables, read from the committed cards (export measured every number from the
-ONNX graphs with the judge classifier's features) and from docs/freezed.csv.
+ONNX graphs with the judge classifier's features) and from results/freezed.csv.
 
-    python benchmarks/digit_table.py
+    python -m experiments.digit_table
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pandas as pd
 
+from explorer.runtime.models import discover
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from explorer.models import discover  # noqa: E402
 
 BARS = {"mnist-pixel-cgan": "acc ≥ 0.98, every digit ≥ 0.95, P ≥ 0.9×, R ≥ 0.8×, FD ≤ 3×",
         "mnist-latent-cgan": "acc ≥ 0.95, every digit ≥ 0.90, P ≥ 0.8×, R ≥ 0.6×, FD ≤ 5×"}
@@ -65,7 +64,7 @@ def main() -> None:
     if ae:
         print(f"\nautoencoder: test BCE {ae['test_reconstruction_bce']:.4f}; 50 labels: 1-NN "
               f"{ae['fifty_label_1nn_accuracy']:.4f}, label spreading {ae['fifty_label_spreading_accuracy']:.4f}")
-    freezed = ROOT / "docs" / "freezed.csv"
+    freezed = ROOT / "results" / "freezed.csv"
     if freezed.is_file():
         t = pd.read_csv(freezed)
         cols = ["frechet", "precision", "recall", "detection_auc", "share_judged_8_or_9"]

@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import analysis as an
-from explorer import app_state as state
-from explorer.datasets import DataUnavailable
-from explorer.instances import distances, embed, neighbours
-from explorer.models import Model
+from explorer.metrics import analysis as an
+from explorer.app import state
+from explorer.data.tables import DataUnavailable
+from explorer.runtime.instance_space import embed
+from explorer.metrics.instances import distances, neighbours
+from explorer.runtime.models import Model
 
 SPLITS = {"training": "Training rows", "holdout": "Holdout rows (never seen in training)"}
 

@@ -9,7 +9,7 @@ import io
 
 import numpy as np
 
-from explorer.models import Model
+from explorer.runtime.models import Model
 
 
 def generate_images(model: Model, z: np.ndarray, codes: np.ndarray | None = None, batch: int = 2000) -> np.ndarray:

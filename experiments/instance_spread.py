@@ -4,20 +4,18 @@ instance's k nearest training rows — in all columns, in the numerics alone —
 with every category equal to the instance's. Medians hide this: most neighbours differ from the
 instance in 0 or 1 category (distance ≈ 0.2 or ≥ √2), so the median jumps between the two modes.
 
-    python benchmarks/instance_spread.py [--model adult-icgan] [--instances 100]
+    python -m experiments.instance_spread [--model adult-icgan] [--instances 100]
 """
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from explorer.datasets import load_table  # noqa: E402
-from explorer.instances import embed, neighbours  # noqa: E402
-from explorer.models import Model  # noqa: E402
+from explorer.data.tables import load_table
+from explorer.runtime.instance_space import embed
+from explorer.metrics.instances import neighbours
+from explorer.runtime.models import Model
 
 
 def main() -> None:

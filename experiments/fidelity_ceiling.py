@@ -1,6 +1,6 @@
 """How high can a mean KS/TV complement go on each holdout? The issues' bars (≥ 0.97 Adult,
 ≥ 0.95 credit-g and diabetes, ≥ 0.95 for each minority class) beside three ceilings, all scored
-with ``explorer.diagnostics.fidelity`` — the card's own function:
+with ``explorer.metrics.diagnostics.fidelity`` — the card's own function:
 
 - real train rows judged against our fixed holdout (what the cards compare with);
 - real train rows over many other seeded stratified 80/20 splits of the same table (is our
@@ -11,7 +11,7 @@ with ``explorer.diagnostics.fidelity`` — the card's own function:
 and the committed models, at the card's setting (as many synthetic rows as training rows) and
 with 20,000 synthetic rows.
 
-    python benchmarks/fidelity_ceiling.py [--draws 200] [--splits 200]   # ≈ 1 min; writes docs/fidelity_ceiling.csv
+    python -m experiments.fidelity_ceiling [--draws 200] [--splits 200]   # ≈ 1 min; writes results/fidelity_ceiling.csv
 """
 from __future__ import annotations
 
@@ -23,15 +23,14 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from explorer import diagnostics as dg  # noqa: E402
-from explorer.datasets import HOLDOUT_FRACTION, load_table  # noqa: E402
-from explorer.models import Model, discover  # noqa: E402
+from explorer.metrics import diagnostics as dg
+from explorer.data.tables import HOLDOUT_FRACTION, load_table
+from explorer.runtime.models import Model, discover
 
 BARS = {"adult": 0.97, "credit-g": 0.95, "diabetes": 0.95}
 MINORITY_BAR = 0.95
 SYNTHETIC_ROWS = 20_000
-OUT = Path(__file__).resolve().parent.parent / "docs" / "fidelity_ceiling.csv"
+OUT = Path(__file__).resolve().parent.parent / "results" / "fidelity_ceiling.csv"
 
 
 def score(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str], cls: str | None, target: str) -> float:

@@ -1,21 +1,18 @@
 """Issue 6.3's table: every tabular model's minority and majority class side by side (KS/TV
 complement and RF detection against the holdout rows of that class, from the cards), beside real
 data's own score — the training rows of the class judged against the holdout rows of the class
-with the very same function (``explorer.report._class_metrics``).
+with the very same function (``explorer.metrics.report._class_metrics``).
 
-    python benchmarks/rare_classes.py
+    python -m experiments.rare_classes
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from explorer.datasets import load_table  # noqa: E402
-from explorer.models import discover  # noqa: E402
-from explorer.report import _class_metrics  # noqa: E402
+from explorer.data.tables import load_table
+from explorer.runtime.models import discover
+from explorer.metrics.report import _class_metrics
 
 
 def main() -> None:

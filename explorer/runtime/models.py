@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,22 +16,18 @@ import numpy as np
 import onnxruntime as ort
 import pandas as pd
 
-from explorer.confidence import check_confidence, forest_confidence
-from explorer.frames import outputs_to_frame
-from explorer.instances import embed, instance_input
+from explorer.paths import MODELS_ENV, ROOT, models_root  # noqa: F401  (re-exported)
+from explorer.runtime.judge import check_confidence, forest_confidence
+from explorer.runtime.frames import outputs_to_frame
+from explorer.runtime.instance_space import embed, instance_input
 
-MODELS_ENV = "GAN_EXPLORER_MODELS"
-DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "exported"
+DEFAULT_ROOT = ROOT / "exported"
 BATCH = 16_384  # rows per onnxruntime call: large enough to amortise, small enough for the cache
 MAX_ROWS = 10_000_000
 
 
 class ModelError(RuntimeError):
     """A model cannot be used: unknown id, missing/corrupt file, or a hash that differs from its card."""
-
-
-def models_root() -> Path:
-    return Path(os.environ.get(MODELS_ENV, DEFAULT_ROOT))
 
 
 def sha256(path: Path) -> str:

@@ -1,11 +1,11 @@
 """R1's seed-stability table: train one model with several seeds and compare the holdout metrics.
 
 Each seed runs the real CLI in its own process (same defaults as the committed model, only
---seed differs) into a scratch folder; the table (and mean ± std) goes to stdout and to docs/seed_stability.csv, which
+--seed differs) into a scratch folder; the table (and mean ± std) goes to stdout and to results/seed_stability.csv, which
 the app's Training page reads.
 
-    python benchmarks/seed_stability.py --dataset adult --arch cgan --seeds 1234 42 57
-    python benchmarks/seed_stability.py --set balanced=true --epochs 300 --suffix=-balanced --jobs 2
+    python -m experiments.seed_stability --dataset adult --arch cgan --seeds 1234 42 57
+    python -m experiments.seed_stability --set balanced=true --epochs 300 --suffix=-balanced --jobs 2
 
 Rows of other models already in the CSV are kept; this model's rows are replaced.
 """
@@ -22,9 +22,9 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from explorer.metrics.report import headline
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from explorer.report import headline  # noqa: E402
 
 
 def main():
@@ -33,7 +33,7 @@ def main():
     p.add_argument("--arch", default="cgan")
     p.add_argument("--seeds", type=int, nargs="+", default=[1234, 42, 57])
     p.add_argument("--jobs", type=int, default=1, help="seeds trained at once (each uses one torch thread)")
-    p.add_argument("--out", type=Path, default=ROOT / "docs" / "seed_stability.csv")
+    p.add_argument("--out", type=Path, default=ROOT / "results" / "seed_stability.csv")
     p.add_argument("--models", type=Path, help="keep the seed models here; seeds already exported there are reused")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed on to training.run")
     p.add_argument("--epochs", type=int, help="passed on to training.run")

@@ -1,6 +1,6 @@
 """Start ``streamlit run`` on a free loopback port and wait for its health check; read its memory.
 
-Shared by benchmarks/bench_load.py, tests/test_load.py and tests/test_container.py.
+Shared by the load benchmark, the load, browser and container tests, and the screenshot script.
 """
 from __future__ import annotations
 

@@ -1,15 +1,15 @@
 """Cached diagnostics for the app: each function takes only small keys (model id, rows, seed,
 class) so st.cache_data hashes nothing big; the rows themselves come from the cached sample
-and the cached real table. Metric code is ``explorer.diagnostics`` — the same as on the cards."""
+and the cached real table. Metric code is ``explorer.metrics.diagnostics`` — the same as on the cards."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import analysis as an
-from explorer import diagnostics as dg
-from explorer.app_state import load_model, real_table, sample
+from explorer.metrics import analysis as an
+from explorer.metrics import diagnostics as dg
+from explorer.app.state import load_model, real_table, sample
 
 ALL = "all classes"
 DISCRIMINATOR_CHUNK = 64

@@ -1,6 +1,6 @@
-"""Hyperparameter sweep tables (written by ``python -m training.sweep``), read without torch or Ray.
+"""Hyperparameter sweep tables (written by ``python -m experiments.sweep``), read without torch or Ray.
 
-One CSV per sweep, ``docs/sweep-<dataset>-<space>.csv``: a row per trial with every GANConfig
+One CSV per sweep, ``results/sweep-<dataset>-<space>.csv``: a row per trial with every GANConfig
 field, the holdout metrics of the cards (explorer/diagnostics.py) and the seconds it took.
 ``seed_summary`` folds the seeds of each configuration into R1's seed-stability table.
 """
@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from explorer.paths import results_dir
+
 SWEEPS_ENV = "GAN_EXPLORER_SWEEPS"
 METRICS = ("efficacy_ratio", "detection_rf_auc", "detection_lr_auc", "mean_ks_tv_complement")
 TIMES = ("seconds", "train_seconds")
@@ -19,11 +21,11 @@ REQUIRED = ("dataset", "space", "arch", "label", "seed", *METRICS, *TIMES, "best
 
 
 def sweeps_dir() -> Path:
-    return Path(os.environ.get(SWEEPS_ENV, Path(__file__).resolve().parent.parent / "docs"))
+    return Path(os.environ.get(SWEEPS_ENV, results_dir()))
 
 
 def sweep_files(folder: Path | None = None) -> list[Path]:
-    """The trial tables in ``folder`` (default docs/), not their ``-seeds.csv`` summaries."""
+    """The trial tables in ``folder`` (default results/), not their ``-seeds.csv`` summaries."""
     folder = sweeps_dir() if folder is None else folder
     return sorted(p for p in folder.glob("sweep-*.csv") if not p.name.endswith("-seeds.csv"))
 

@@ -1,9 +1,9 @@
 """Data the app's pages show, computed with pandas / numpy / scikit-learn (no streamlit, no torch).
 
-The metrics themselves come from ``explorer.diagnostics`` (the same code that writes the cards);
+The metrics themselves come from ``explorer.metrics.diagnostics`` (the same code that writes the cards);
 this module prepares what the charts need: binned histograms, long-form matrices, 2-D
 projections, per-class tables, summaries and interpolation frames. scikit-learn and
-``explorer.diagnostics`` are imported inside the functions that need them, so the Sample and
+``explorer.metrics.diagnostics`` are imported inside the functions that need them, so the Sample and
 Interpolate pages do not pay for them at start-up.
 """
 from __future__ import annotations
@@ -105,7 +105,7 @@ def histogram(real: pd.Series | None, synth: pd.Series, numeric: bool, bins: int
 def association_long(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str], max_rows: int = 5000,
                      seed: int = 0) -> pd.DataFrame:
     """Pairwise association (|Spearman| / Cramér's V) of real and synthetic and their difference."""
-    from explorer.diagnostics import association
+    from explorer.metrics.diagnostics import association
 
     real = real.sample(min(len(real), max_rows), random_state=seed)
     synth = synth[real.columns].sample(min(len(synth), max_rows), random_state=seed)
@@ -123,7 +123,7 @@ def projection(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str], meth
     """2-D map of real and synthetic rows (PCA fitted on real, or t-SNE on both): x, y, source."""
     real = real.sample(min(len(real), max_rows), random_state=seed)
     synth = synth[real.columns].sample(min(len(synth), max_rows), random_state=seed)
-    from explorer.diagnostics import distance_space
+    from explorer.metrics.diagnostics import distance_space
 
     space = distance_space(real, numeric)
     xr, xs = space.transform(real), space.transform(synth)
@@ -157,7 +157,7 @@ def binned(values: dict[str, np.ndarray], bins: int = 40) -> pd.DataFrame:
 def per_class(real: pd.DataFrame, synth: pd.DataFrame, target: str, numeric: list[str], classes: list[str],
               seed: int = 0, min_rows: int = 20) -> pd.DataFrame:
     """Every class, minority included: shares, KS/TV complement and logistic detection AUC."""
-    from explorer import diagnostics as dg
+    from explorer.metrics import diagnostics as dg
 
     rows = []
     cols = [c for c in real.columns if c != target]

@@ -1,5 +1,5 @@
 """Altair chart builders for the app. Inputs are small, pre-aggregated long-form frames from
-``explorer.analysis`` so the browser never receives raw rows it does not need."""
+``explorer.metrics.analysis`` so the browser never receives raw rows it does not need."""
 from __future__ import annotations
 
 import altair as alt

@@ -1,11 +1,11 @@
-"""FreezeD (Mo et al. 2020, R5) against plain fine-tuning: ``python -m training.freezed``.
+"""FreezeD (Mo et al. 2020, R5) against plain fine-tuning: ``python -m experiments.freezed``.
 
 A convolutional digit GAN is pretrained on the digits 0–7 only. It is then fine-tuned on a small
 target set — 100 training images of the withheld digits 8 and 9 — twice with the same budget:
 plainly (every discriminator layer trains) and with FreezeD (the discriminator's lower
 convolutions stay frozen). Both are judged on the real test 8s and 9s with the judge classifier's
 features, beside the same metrics for real training 8s and 9s (the reference), over several seeds.
-Writes ``docs/freezed.csv`` (one row per method and seed) and prints the mean table.
+Writes ``results/freezed.csv`` (one row per method and seed) and prints the mean table.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from explorer import digit_metrics as dm
+from explorer.metrics import digits as dm
 from training import digits
 from training.digit_nets import Judge, PixelDiscriminator, PixelGenerator
 from training.run_digits import judge, load
@@ -44,7 +44,7 @@ def score(net: Judge, G: torch.nn.Module, f_test: np.ndarray, noise_dim: int, n:
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="python -m training.freezed", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m experiments.freezed", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pretrain-epochs", type=int, default=4)
     parser.add_argument("--target-images", type=int, default=100)
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "freezed.csv")
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "freezed.csv")
     parser.add_argument("--quick", action="store_true", help="tiny budget for smoke tests")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
             rows.append({"method": method, "seed": seed, **score(net, tuned, f_test, noise_dim, len(test), seed),
                          "seconds": seconds})
     table = pd.DataFrame(rows)
-    table["command"] = "python -m training.freezed " + shlex.join(argv)
+    table["command"] = "python -m experiments.freezed " + shlex.join(argv)
     table["pretrain_seconds"] = round(pretrain_seconds, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False)

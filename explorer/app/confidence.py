@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer import analysis as an
-from explorer import app_state as state
-from explorer.confidence import RANGE, check_confidence, link_metrics, measure_link
-from explorer.models import Model
+from explorer.metrics import analysis as an
+from explorer.app import state
+from explorer.runtime.judge import RANGE, check_confidence
+from explorer.metrics.confidence import link_metrics, measure_link
+from explorer.runtime.models import Model
 
 
 @st.cache_data(show_spinner="Measuring the link over 10 confidence levels…", max_entries=16)

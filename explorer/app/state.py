@@ -17,9 +17,9 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from explorer.models import Model, ModelError, check_n, discover, models_root
+from explorer.runtime.models import Model, ModelError, check_n, discover, models_root
 
-# explorer.datasets (scikit-learn, scipy) is imported only by the functions that read real data,
+# explorer.data.tables (scikit-learn, scipy) is imported only by the functions that read real data,
 # so the pages that need none (Home, Sample, Interpolate, Training) start in about a second.
 
 APP_MAX_ROWS = 100_000  # per request in the app; the library allows more from Python
@@ -179,7 +179,7 @@ def arrow(frame: pd.DataFrame) -> pa.Table:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _view(root: str, model_id: str, signature: tuple, n: int, seed: int, mix, numeric: tuple):
-    from explorer.analysis import summary
+    from explorer.metrics.analysis import summary
     rows = _sample(root, model_id, signature, n, seed, mix)
     num, cat = summary(rows, list(numeric))
     return arrow(rows.head(PREVIEW_ROWS)), arrow(num.rename_axis("column").reset_index()), arrow(cat)
@@ -197,19 +197,19 @@ def sample_view(model_id: str, n: int, seed: int, numeric: list[str], mix=None) 
 # and column selections make new frames; pandas' copy-on-write keeps the shared one intact).
 @st.cache_resource(show_spinner="Loading the real data…", max_entries=4)
 def _real_table(name: str, folder: str):
-    from explorer.datasets import load_table
+    from explorer.data.tables import load_table
     return load_table(name)
 
 
 def real_table(name: str):
-    """The real ``explorer.datasets.Table``; raises ``DataUnavailable`` (a FileNotFoundError) when missing.
+    """The real ``explorer.data.tables.Table``; raises ``DataUnavailable`` (a FileNotFoundError) when missing.
     Cached per data folder, so pointing ``GAN_EXPLORER_DATA`` elsewhere takes effect at once."""
     return _real_table(name, os.environ.get("GAN_EXPLORER_DATA", "data"))
 
 
 def data_help(exc: Exception, dataset: str) -> str:
     """How to make real data available, for the pages that need it."""
-    from explorer.datasets import DATA_ENV, OPENML_IDS
+    from explorer.data.tables import DATA_ENV, OPENML_IDS
     ident = OPENML_IDS.get(dataset, "?")
     return (f"The real **{dataset}** data is not available, so this comparison cannot be made "
             f"(sampling, conditioning and interpolation still work from the models alone).\n\n"
@@ -221,12 +221,12 @@ def data_help(exc: Exception, dataset: str) -> str:
 # ---------------------------------------------------------------- widgets
 @st.cache_data(show_spinner=False, max_entries=512)
 def _spec(builder: str, args: tuple, kwargs: dict) -> dict:
-    from explorer import charts
+    from explorer.app import charts
     return getattr(charts, builder)(*args, **kwargs).to_dict()
 
 
 def chart(builder: str, *args, where=None, **kwargs) -> None:
-    """Draw ``explorer.charts.<builder>(*args, **kwargs)``; the Vega-Lite spec is cached, so a rerun
+    """Draw ``explorer.app.charts.<builder>(*args, **kwargs)``; the Vega-Lite spec is cached, so a rerun
     with unchanged inputs skips building and validating the altair chart (≈ 35 ms per chart)."""
     (where or st).vega_lite_chart(spec=_spec(builder, args, kwargs), width="stretch")
 
@@ -238,7 +238,7 @@ IMAGE_HEADLINE = ("conditional_accuracy", "confident_share", "frechet_vs_referen
 
 
 def headline(metrics: dict) -> dict:
-    """The card's headline numbers: the four of ``explorer.report.headline`` for tables (without
+    """The card's headline numbers: the four of ``explorer.metrics.report.headline`` for tables (without
     importing scikit-learn); for digit models those of IMAGE_HEADLINE (conditional accuracy
     replaces the confident share when the model is conditional)."""
     if any(k in metrics for k in HEADLINE):

@@ -2,7 +2,7 @@
 (it pins pandas < 3, so it never joins the product's requirements). Sampling speed does not
 depend on how long the model trained, so one epoch of fitting is enough here.
 
-    /path/to/ctgan-venv/bin/python benchmarks/ctgan_sample.py --rows 1000000
+    /path/to/ctgan-venv/bin/python -m experiments.ctgan_sample --rows 1000000
 """
 import argparse
 import json

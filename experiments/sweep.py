@@ -1,13 +1,13 @@
-"""Hyperparameter sweeps on Ray Tune: ``python -m training.sweep``.
+"""Hyperparameter sweeps on Ray Tune: ``python -m experiments.sweep``.
 
 Examples:
-  python -m training.sweep                                  # R1's grid on diabetes, local Ray, all cores
-  nice -n 15 python -m training.sweep --dataset diabetes --epochs 100
-  python -m training.sweep --space ours                     # our own search space
-  python -m training.sweep --quick --out /tmp/sweep.csv     # 4 tiny trials in seconds (CI)
-  python -m training.sweep --address HEAD:6379 --storage /nfs/tune   # a Ray cluster
-  python -m training.sweep --resume                         # run only the trials the CSV lacks
-  python -m training.sweep --table                          # the CSV's seed table as Markdown (no run)
+  python -m experiments.sweep                                  # R1's grid on diabetes, local Ray, all cores
+  nice -n 15 python -m experiments.sweep --dataset diabetes --epochs 100
+  python -m experiments.sweep --space ours                     # our own search space
+  python -m experiments.sweep --quick --out /tmp/sweep.csv     # 4 tiny trials in seconds (CI)
+  python -m experiments.sweep --address HEAD:6379 --storage /nfs/tune   # a Ray cluster
+  python -m experiments.sweep --resume                         # run only the trials the CSV lacks
+  python -m experiments.sweep --table                          # the CSV's seed table as Markdown (no run)
 
 Spaces (every other setting is the dataset's default from training/configs.py, i.e. the
 committed models' recipe; seeds 1234, 42, 57 for every configuration, R1's):
@@ -43,10 +43,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from explorer import diagnostics as dg
-from explorer.datasets import DATA_ENV, TABLES, data_dir, load_table
-from explorer.models import label_counts
-from explorer.sweeps import METRICS, pretty_summary, read_sweep, seed_summary
+from explorer.metrics import diagnostics as dg
+from explorer.data.tables import DATA_ENV, TABLES, data_dir, load_table
+from explorer.runtime.models import label_counts
+from explorer.metrics.sweeps import METRICS, pretty_summary, read_sweep, seed_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = (1234, 42, 57)
@@ -189,7 +189,7 @@ def run_tune(trials: list[dict], on_row, storage: str | None, name: str) -> list
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")  # the CSV is ours; no TensorBoard files
     from ray import tune
 
-    from training import sweep as this  # by module name, also under `python -m`: workers import it
+    from experiments import sweep as this  # by module name, also under `python -m`: workers import it
 
     class Rows(tune.Callback):
         def on_trial_result(self, iteration, trials, trial, result, **info):
@@ -222,7 +222,7 @@ def write_tables(trials: pd.DataFrame, out: Path) -> None:
 
 def command_line(argv: list[str]) -> str:
     nice = os.nice(0) if hasattr(os, "nice") else 0
-    return (f"nice -n {nice} " if nice else "") + "python -m training.sweep " + shlex.join(argv)
+    return (f"nice -n {nice} " if nice else "") + "python -m experiments.sweep " + shlex.join(argv)
 
 
 def sweep(dataset: str = "diabetes", space: str = "r1", epochs: int | None = None, quick: bool = False,
@@ -239,7 +239,7 @@ def sweep(dataset: str = "diabetes", space: str = "r1", epochs: int | None = Non
         raise SweepError("--epochs must be a whole number ≥ 1")
     if num_cpus is not None and (address or num_cpus < 1):
         raise SweepError("--num-cpus sizes the local Ray: a whole number ≥ 1, without --address")
-    out = Path(out or ROOT / "docs" / f"sweep-{dataset}-{space}.csv")
+    out = Path(out or ROOT / "results" / f"sweep-{dataset}-{space}.csv")
     data = str(data_dir().resolve())
     common = {"dataset": dataset, "space": space, "epochs": epochs, "quick": quick, "data": data, "cpus": 1}
     trials = [dict(common, **t) for t in grid(space, quick)]
@@ -294,7 +294,7 @@ def sweep(dataset: str = "diabetes", space: str = "r1", epochs: int | None = Non
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="python -m training.sweep", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m experiments.sweep", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="diabetes", help=f"one of {', '.join(TABLES)} (default diabetes)")
     parser.add_argument("--space", default="r1", choices=sorted(SPACES), help="search space (default r1)")
@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--quick", action="store_true",
                         help="4 trials (gan, cgan x 2 seeds), 2 epochs, tiny nets; written to a temporary folder "
                              "unless --out")
-    parser.add_argument("--out", type=Path, help="trial CSV (default docs/sweep-<dataset>-<space>.csv)")
+    parser.add_argument("--out", type=Path, help="trial CSV (default results/sweep-<dataset>-<space>.csv)")
     parser.add_argument("--resume", action="store_true", help="keep the CSV's rows, run only the missing trials")
     parser.add_argument("--address", help="the Ray cluster to join (default: start a local Ray)")
     parser.add_argument("--num-cpus", type=int, help="CPUs of the local Ray (default: this machine's cores)")
@@ -313,7 +313,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     args = parser.parse_args(argv)
     out = args.out
     if args.table:
-        trials = read_sweep(out or ROOT / "docs" / f"sweep-{args.dataset}-{args.space}.csv")
+        trials = read_sweep(out or ROOT / "results" / f"sweep-{args.dataset}-{args.space}.csv")
         print(pretty_summary(seed_summary(trials)).to_markdown(index=False))
         return trials
     if args.quick and out is None:
@@ -326,7 +326,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         raise SystemExit(2) from None
     if len(table):
         print(pretty_summary(seed_summary(table)).to_string(index=False))
-        path = out or ROOT / "docs" / f"sweep-{args.dataset}-{args.space}.csv"
+        path = out or ROOT / "results" / f"sweep-{args.dataset}-{args.space}.csv"
         print(f"wrote {path} and {path.with_name(path.stem + '-seeds.csv')}")
     return table
 

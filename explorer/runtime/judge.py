@@ -1,5 +1,5 @@
-"""The judge forest of confidence-conditioned models: its features, its scores, and how well a
-generator hits the confidence it was asked for (numpy, pandas, scipy, onnxruntime only).
+"""The judge forest of confidence-conditioned models: its features, its scores, and the range a
+request may take (numpy, pandas, onnxruntime only).
 
 Shared by training (the forest is fitted on exactly these features) and by the app, so the
 confidence shown beside a generated row is the one the generator was trained and measured against.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 RANGE = (0.05, 0.95)  # R2 asked for C ~ U[0.05, 0.8); we cover both tails
 
@@ -47,23 +46,3 @@ def check_confidence(value, n: int) -> np.ndarray:
     if not np.isfinite(c).all() or (c < RANGE[0]).any() or (c > RANGE[1]).any():
         raise ValueError(f"confidence must be a number from {RANGE[0]} to {RANGE[1]}")
     return c
-
-
-def measure_link(model, seed: int = 0, levels: int = 19, per_level: int = 200) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows asked for an even grid of confidences and what the judge forest gives them:
-    (rows, frame of requested / achieved per row)."""
-    requested = np.repeat(np.round(np.linspace(*RANGE, levels), 4), per_level)
-    rows = model.sample(len(requested), seed=seed, confidence=requested)
-    return rows, pd.DataFrame({"requested": requested, "achieved": model.judge_confidence(rows)})
-
-
-def link_metrics(requested: np.ndarray, achieved: np.ndarray) -> dict:
-    """How well the achieved forest confidence follows the requested one, per row and per level."""
-    levels = pd.DataFrame({"requested": requested, "achieved": achieved}).groupby("requested")["achieved"]
-    means = levels.mean()
-    return {"spearman": float(spearmanr(requested, achieved).statistic),
-            "mean_absolute_error": float(np.abs(achieved - requested).mean()),
-            "spearman_of_level_means": float(spearmanr(means.index, means.to_numpy()).statistic),
-            "achieved_range": [float(np.quantile(achieved, 0.05)), float(np.quantile(achieved, 0.95))],
-            "per_level": {f"{r:.2f}": {"mean": float(m), "std": float(s)}
-                          for r, m, s in zip(means.index, means.to_numpy(), levels.std().to_numpy())}}

@@ -3,20 +3,17 @@ card, where export measured them from the ONNX graph) beside real data's own sco
 training rows judged against the holdout with the very same functions —, the KS/TV a perfect
 generator reaches at the same row counts (``fidelity_ceiling``) and the issue's bar.
 
-    python benchmarks/quality_table.py
+    python -m experiments.quality_table
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from explorer import diagnostics as dg  # noqa: E402
-from explorer.datasets import Table, load_table  # noqa: E402
-from explorer.models import discover  # noqa: E402
-from explorer.report import headline  # noqa: E402
+from explorer.metrics import diagnostics as dg
+from explorer.data.tables import Table, load_table
+from explorer.runtime.models import discover
+from explorer.metrics.report import headline
 
 KEYS = ("detection_rf_auc", "detection_lr_auc", "efficacy_ratio", "mean_ks_tv_complement")
 BARS = {"adult": ("≤ 0.75", "≤ 0.55", "≥ 0.98", "≥ 0.97"), "credit-g": ("≤ 0.80", "≤ 0.60", "≥ 0.90", "≥ 0.95"),
