@@ -1,15 +1,18 @@
-"""Home: every exported model with its card, a sample preview and links; refused models with the reason."""
+"""Home: one comparison table per dataset (every model, what it is conditioned on, headline metrics with
+their direction, the best of each column marked, links to the model's pages), then a compact gallery
+of previews. Refused models are listed with the reason."""
 import numpy as np
+import pandas as pd
 import streamlit as st
 
-from explorer.app import state
+from explorer.app import naming, state
 from explorer.runtime.images import generate_images, grid, sample_images
 from explorer.runtime.models import ModelError, models_root
 
 st.title("GAN Explorer")
-st.write("Generators trained on real tables and MNIST digits, served from ONNX. Pick a model to sample rows "
-         "or digits, condition on a class, walk through its latent space, or see how its output holds up against "
-         "the real data.")
+st.write("Generators trained on real tables and MNIST digits, served from ONNX. Compare the models of a dataset "
+         "below, then open one to sample rows or digits, condition on a class, walk through its latent space, or "
+         "see how its output holds up against the real data.")
 
 cards, refused = state.catalog()
 for model_id, reason in refused.items():
@@ -20,69 +23,104 @@ if not cards:
                "at a folder of exported models.")
     st.stop()
 
-LABELS = {"detection_rf_auc": ("Detect RF", "Random-forest detection AUC on the holdout: 0.5 = real and synthetic "
-                                             "rows indistinguishable, 1 = always told apart"),
-          "detection_lr_auc": ("Detect LR", "Logistic-regression detection AUC: 0.5 = indistinguishable"),
-          "efficacy_ratio": ("Efficacy", "AUC of a classifier trained on synthetic / trained on real rows, "
-                                         "both tested on real holdout rows; 1 = as useful as real data"),
-          "mean_ks_tv_complement": ("KS/TV", "Mean over columns of 1 − KS (numeric) / TV (categorical) distance; "
-                                             "1 = identical marginals"),
-          "conditional_accuracy": ("Cond. accuracy", "Share of samples the judge classifier labels as the digit "
-                                                     "asked for (every digit equally often)"),
-          "confident_share": ("Judge sure", "Share of samples the judge classifier labels with confidence > 0.9"),
-          "frechet_vs_reference": ("Fréchet × ref", "Fréchet distance of samples to real test images on the judge's "
-                                                    "features, as a multiple of real training images' own distance; "
-                                                    "1 = as close as real data"),
-          "precision": ("Precision", "Share of samples inside the real images' k-NN balls (k = 3): fidelity"),
-          "recall": ("Recall", "Share of real images inside the samples' k-NN balls (k = 3): diversity")}
-REFERENCE = {"frechet_vs_reference": "frechet", "precision": "precision", "recall": "recall"}
-
-st.caption(f"{len(cards)} model(s) from `{models_root()}`" + (f", {len(refused)} refused" if refused else ""))
+titles = naming.titles(cards)
+by_dataset: dict[str, list[str]] = {}
 for model_id, card in cards.items():
+    by_dataset.setdefault(str(card.get("dataset", "other")), []).append(model_id)
+# tables first, then digits; within a dataset the plain GAN, then conditional ones
+order = sorted(by_dataset, key=lambda d: (any(cards[i].get("kind") == "image" for i in by_dataset[d]), d))
+PAGES = {"Sample": "sample", "Condition": "condition", "Diagnostics": "diagnostics"}
+
+
+def comparison(ids: list[str]) -> tuple[pd.DataFrame, dict]:
+    """One row per model: title, kind, condition, headline metrics, links; and the column settings."""
+    rows, keys = [], []
+    for model_id in ids:
+        card = cards[model_id]
+        metrics = state.headline(card.get("metrics") or {})
+        keys += [k for k in metrics if k not in keys]
+        links = {page: f"{path}?model={model_id}" for page, path in PAGES.items()
+                 if page != "Condition" or card.get("condition")}
+        rows.append({"model": titles[model_id], "kind": naming.kind(card), "conditioned on": naming.condition_text(card),
+                     **{naming.header(k): v for k, v in metrics.items()}, **links, "id": model_id})
+    frame = pd.DataFrame(rows)
+    for page in PAGES:
+        if page not in frame:
+            frame[page] = ""
+    frame[list(PAGES)] = frame[list(PAGES)].fillna("")
+    config = {naming.header(k): st.column_config.NumberColumn(help=naming.METRICS.get(k, ("", "", "", ""))[3])
+              for k in keys}
+    config.update({page: st.column_config.LinkColumn(page, display_text=page, width="small",
+                                                     help=f"Open the {page} page (new tab)")
+                   for page in PAGES})
+    config["model"] = st.column_config.TextColumn("model", pinned=True)
+    config["id"] = st.column_config.TextColumn("id", help="The model's folder name; use it in links and the CLI.")
+    return frame[["model", *[naming.header(k) for k in keys], *PAGES, "kind", "conditioned on", "id"]], \
+        {"config": config, "keys": keys}
+
+
+def marked(frame: pd.DataFrame, keys: list[str]):
+    """The frame styled: each metric column's best value bold with a ★ (numbers stay sortable)."""
+    styler = frame.style.format("{:.3f}", subset=[naming.header(k) for k in keys], na_rep="—")
+    for key in keys:
+        column = naming.header(key)
+        top = naming.best(key, frame[column].tolist())
+        if top is None:
+            continue
+        styler = styler.format(lambda v, top=top: "—" if pd.isna(v) else f"{v:.3f} ★" if v == top else f"{v:.3f}",
+                               subset=[column])
+        styler = styler.apply(lambda s, top=top: ["font-weight: bold; background-color: rgba(46, 160, 67, 0.18)"
+                                                  if v == top else "" for v in s], subset=[column])
+    return styler
+
+
+st.caption(f"{len(cards)} model(s) from `{models_root()}`" + (f", {len(refused)} refused" if refused else "")
+           + ". ↑ higher is better, ↓ lower is better (a detection AUC is best at 0.5, chance); ★ marks the best "
+             "of each column. Click a column header to sort; the links open a model's page.")
+for dataset in order:
+    ids = by_dataset[dataset]
+    st.subheader(f"{dataset}: {len(ids)} model{'s' if len(ids) > 1 else ''}")
+    frame, settings = comparison(ids)
+    st.dataframe(marked(frame, settings["keys"]), hide_index=True, width="stretch", column_config=settings["config"])
+
+st.header("Previews")
+st.caption("Seed 0 of every model: five rows of a table model, one of each digit (or ten samples) of a digit model.")
+
+
+def preview(model_id: str) -> None:
+    card = cards[model_id]
     with st.container(border=True):
-        st.subheader(card.get("title", model_id))
-        condition = card.get("condition")
-        size = sum(int(f.get("bytes", 0)) for f in card.get("files", {}).values())
+        st.markdown(f"**{titles[model_id]}**  \n{naming.kind(card)}"
+                    + (f" · {naming.condition_text(card)}" if card.get("condition") else ""))
         try:
             model = state.load_model(model_id)
-            provider = model.provider
         except ModelError as exc:
             st.error(str(exc), icon=state.ERROR_ICON)
-            continue
-        training = card.get("training", {})
-        facts = {
-            "id": model_id, "dataset": card.get("dataset"), "kind": card.get("kind"),
-            "architecture": card.get("architecture"),
-            "condition": f"{condition['name']} ∈ {{{', '.join(map(str, condition.get('classes', [])))}}}"
-                         if condition else "none",
-            "latent dim": card.get("latent_dim"), "files": f"{size / 1024:,.0f} KiB", "runs on": provider,
-            "training": f"{training.get('epochs_run', '?')} epochs, {training.get('seconds', '?')} s, seed {training.get('seed', '?')}",
-        }
-        left, right = st.columns([2, 3])
-        left.table({"value": {k: str(v) for k, v in facts.items()}})
-        metrics = state.headline(card.get("metrics") or {})
-        reference = (card.get("metrics") or {}).get("reference_real_train_vs_test") or {}
-        if metrics:
-            cols = right.columns(len(metrics))
-            for col, (key, value) in zip(cols, metrics.items()):
-                label, help_text = LABELS.get(key, (key, None))
-                if REFERENCE.get(key) in reference:
-                    help_text += f". Real training images vs test: {reference[REFERENCE[key]]:.3f}"
-                col.metric(label, f"{value:.3f}", help=help_text)
+            return
         if card.get("kind") == "image":
             if model.classes:  # one of each digit
                 images = generate_images(model, model.noise(len(model.classes), 0), np.arange(len(model.classes)))
             else:
                 images, _ = sample_images(model, 10, 0)
-            right.image(grid(images, 10), caption="seed 0" + (", one of each digit" if model.classes else ""),
-                        width="stretch")
+            st.image(grid(images, 10), width="stretch")
         else:
-            right.dataframe(state.sample(model_id, 5, 0), hide_index=True, width="stretch")
-            right.caption("5 rows, seed 0")
-        targets = [("app_pages/sample.py", "Sample"), ("app_pages/condition.py", "Condition"),
-                   ("app_pages/interpolate.py", "Interpolate"), ("app_pages/diagnostics.py", "Diagnostics"),
-                   ("app_pages/training.py", "Training")]
-        targets = [t for t in targets if condition or t[1] != "Condition"]
-        with right.container(horizontal=True):
-            for page, label in targets:
-                st.page_link(page, label=label, query_params={"model": model_id})
+            st.dataframe(state.sample(model_id, 5, 0), hide_index=True, width="stretch", height=213)
+        with st.container(horizontal=True):
+            for page in ("Sample", "Condition", "Interpolate", "Diagnostics", "Training"):
+                if page != "Condition" or card.get("condition"):
+                    st.page_link(f"app_pages/{page.lower()}.py", label=page, query_params={"model": model_id})
+        with st.expander("Details"):
+            training = card.get("training", {})
+            size = sum(int(f.get("bytes", 0)) for f in card.get("files", {}).values())
+            st.markdown(f"- id: `{model_id}`\n- architecture: {naming.plain(card.get('architecture', '?'))}\n"
+                        f"- latent dimension: {card.get('latent_dim')}\n- files: {size / 1024:,.0f} KiB\n"
+                        f"- training: {training.get('epochs_run', '?')} epochs, {training.get('seconds', '?')} s, "
+                        f"seed {training.get('seed', '?')}\n- runs on: {model.provider}")
+
+
+for dataset in order:
+    st.subheader(dataset)
+    columns = st.columns(2 if any(cards[i].get("kind") != "image" for i in by_dataset[dataset]) else 3)
+    for i, model_id in enumerate(by_dataset[dataset]):
+        with columns[i % len(columns)]:
+            preview(model_id)

@@ -1,0 +1,52 @@
+"""What a person reads about a model (explorer/app/naming.py), on the committed cards."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from explorer.app import naming
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def cards() -> dict[str, dict]:
+    found = {p.parent.name: json.loads(p.read_text()) for p in sorted((ROOT / "exported").glob("*/card.json"))}
+    if not found:
+        pytest.skip("no committed models in exported/")
+    return found
+
+
+def test_every_model_gets_a_distinct_title_without_jargon(cards):
+    titles = naming.titles(cards)
+    assert len(set(titles.values())) == len(cards), titles
+    assert not [t for t in titles.values() if re.search(r"\bR\d\b", t)]
+    if {"adult-cgan", "adult-cgan-balanced"} <= set(cards):
+        assert titles["adult-cgan"] != titles["adult-cgan-balanced"]
+        assert "balanced" in titles["adult-cgan-balanced"]
+
+
+def test_titles_fall_back_to_the_id_when_words_do_not_separate_them():
+    cards = {"a-gan": {"title": "t"}, "b-gan": {"title": "t"}}
+    titles = naming.titles(cards)
+    assert len(set(titles.values())) == 2
+
+
+def test_condition_text_is_words_never_an_empty_set(cards):
+    for card in cards.values():
+        text = naming.condition_text(card)
+        assert "{" not in text and "∈" not in text and text, (card["id"], text)
+    kinds = {naming.kind(c) for c in cards.values()}
+    assert "unconditional" in kinds
+
+
+def test_best_follows_each_metric_direction():
+    assert naming.best("detection_rf_auc", [0.62, 0.49, 0.7]) == 0.49  # closest to chance
+    assert naming.best("detection_lr_auc", [0.47, 0.51]) == 0.51
+    assert naming.best("efficacy_ratio", [0.9, 0.98]) == 0.98
+    assert naming.best("frechet_vs_reference", [4.0, 2.9, float("nan")]) == 2.9
+    assert naming.best("efficacy_ratio", [0.9]) is None  # one model: nothing to mark
+    assert naming.header("efficacy_ratio").endswith("↑") and naming.header("detection_rf_auc").endswith("↓")
