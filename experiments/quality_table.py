@@ -50,7 +50,7 @@ def main():
                              "minority KS/TV": round(m["per_class"][card["minority_class"]]["mean_ks_tv_complement"], 3),
                              "fooled": round(m.get("fooled_rate", float("nan")), 3),
                              "train s": card["training"]["seconds"]})
-        rows.append({"dataset": dataset, "model": "CTGAN 0.12.1, 300 epochs (issue 2's figures)",
+        rows.append({"dataset": dataset, "model": "CTGAN 0.12.1, 300 epochs (quoted)",
                      **dict(zip(KEYS, CTGAN[dataset]))})
         rows.append({"dataset": dataset, "model": "bar", **dict(zip(KEYS, BARS[dataset]))})
     table = pd.DataFrame(rows).fillna("")
