@@ -8,12 +8,13 @@ multipage layout until st.navigation has run once in the process, so the very fi
 (or AppTest's switch_page) would run a page file on its own, skipping this entry script.
 """
 import importlib
-import logging
-import os
 import threading
 
 import streamlit as st
 
+from streamlit.errors import FragmentHandledException
+
+from explorer.app.failures import raising, report
 from explorer.app.gc_tuning import freeze_after_imports  # noqa: E402
 
 st.set_page_config(page_title="GAN Explorer", page_icon=":material/scatter_plot:", layout="wide")
@@ -43,13 +44,13 @@ def warm_up() -> threading.Thread:
 
 try:
     st.navigation(PAGES).run()
-except Exception as exc:  # last resort: a message, not a traceback (Streamlit's stop/rerun are BaseException)
-    if os.environ.get("GAN_EXPLORER_RAISE") == "1":  # tests want the real exception
+except FragmentHandledException:  # a fragment's error, already drawn where the fragment is
+    if raising():
         raise
-    logging.getLogger("gan_explorer").exception("page failed")
-    st.error(f"This page hit an unexpected error and stopped: {type(exc).__name__}: {exc}. "
-             "The other pages and models keep working; the server log has the details.",
-             icon=":material/error:")
+except Exception as exc:  # last resort: a reference id, not a traceback (Streamlit's stop/rerun are BaseException)
+    if raising():  # tests want the real exception
+        raise
+    report(exc)
 finally:  # also after st.stop() (a StopException), which many pages end with
     warm_up()
     # Streamlit collects garbage after every run; keep that cheap by freezing the long-lived imports.

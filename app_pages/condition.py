@@ -6,6 +6,7 @@ import streamlit as st
 from explorer.metrics import analysis as an
 from explorer.app import digits as dd
 from explorer.app import state
+from explorer.app.failures import fragment
 from explorer.app.confidence import show as show_confidence
 from explorer.app.instance import show as show_instance
 from explorer.app import charts
@@ -13,6 +14,7 @@ from explorer.data.tables import DataUnavailable
 from explorer.metrics.diagnostics import fidelity
 from explorer.runtime.images import classify, grid, png_bytes, sample_images
 from explorer.runtime.models import label_counts
+from explorer.text import brief
 
 PAGE = "condition"
 ONE, MIX, GRID = "One class", "Class mix", "Every digit (10 × k grid)"
@@ -54,7 +56,7 @@ if st.session_state.get("condition:for", model_id) != model_id:
 try:
     start = state.parse_condition(raw, classes) if raw is not None else minority
 except ValueError as exc:
-    st.error(f"Condition from the URL: {exc}. Using {minority!r}.", icon=state.ERROR_ICON)
+    st.error(f"Condition from the URL: {exc}. Using {brief(minority)}.", icon=state.ERROR_ICON)
     start = minority
 
 
@@ -66,7 +68,7 @@ def real_rows():
     return an.real_frames(card, table.train, table.holdout)[0], None
 
 
-@st.fragment
+@fragment
 def conditioned():
     """The class controls and everything they change: rerun alone when the slider moves."""
     modes = [ONE, GRID, MIX] if image else [ONE, MIX]
@@ -161,7 +163,7 @@ def every_digit() -> None:
         if not 1 <= k0 <= dd.GRID_MAX:
             raise ValueError
     except ValueError:
-        st.error(f"grid={raw_k!r} in the URL: images per digit must be a whole number from 1 to {dd.GRID_MAX}; "
+        st.error(f"grid={brief(raw_k)} in the URL: images per digit must be a whole number from 1 to {dd.GRID_MAX}; "
                  "using 8.", icon=state.ERROR_ICON)
         k0 = 8
     k = st.slider("Images per digit (k)", 1, dd.GRID_MAX, k0, key=f"{PAGE}:k")

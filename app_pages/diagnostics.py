@@ -4,7 +4,9 @@ import streamlit as st
 
 from explorer.app import diagnostics as ad
 from explorer.app import state
+from explorer.app.failures import fragment
 from explorer.data.tables import DataUnavailable
+from explorer.text import brief
 
 PAGE = "diagnostics"
 LIMIT = 20_000
@@ -41,7 +43,7 @@ with c3:
     raw = state.initial("class", ad.ALL)
     options = [ad.ALL, *classes]
     if raw not in options:
-        st.error(f"Unknown class {raw!r} in the URL; classes are {', '.join(classes)}.", icon=state.ERROR_ICON)
+        st.error(f"Unknown class {brief(raw)} in the URL; classes are {', '.join(classes)}.", icon=state.ERROR_ICON)
         raw = ad.ALL
     cls = st.selectbox(f"Rows of class ({target})", options, index=options.index(raw), key=f"{PAGE}:class",
                        help="Every metric can be measured on one class only — minority classes must hold up too.")
@@ -77,7 +79,7 @@ if section == "Distributions":
                       f"({ceiling['draws']} draws; 90 % between {ceiling['low']:.3f} and {ceiling['high']:.3f}). "
                       "Sampling noise alone keeps small samples below 1: read the score against this, not 1.")
 
-        @st.fragment
+        @fragment
         def column_view():
             column = st.selectbox("Column", list(dist["histograms"]), key=f"{PAGE}:column")
             state.chart("histogram", dist["histograms"][column], column, column in dist["numeric"])

@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer.app import naming, state
 from explorer.runtime.images import generate_images, grid, sample_images
-from explorer.runtime.models import ModelError, models_root
+from explorer.runtime.models import ModelError
 
 st.title("GAN Explorer")
 st.write("Generators trained on real tables and MNIST digits, served from ONNX. Compare the models of a dataset "
@@ -18,7 +18,7 @@ cards, refused = state.catalog()
 for model_id, reason in refused.items():
     st.error(f"**{model_id}** cannot be used: {reason}", icon=state.ERROR_ICON)
 if not cards:
-    st.warning(f"No usable model in `{models_root()}`. Train and export some with "
+    st.warning("No usable model in the models folder. Train and export some with "
                "`python -m training.run`, or point the environment variable `GAN_EXPLORER_MODELS` "
                "at a folder of exported models.")
     st.stop()
@@ -74,7 +74,7 @@ def marked(frame: pd.DataFrame, keys: list[str]):
     return styler
 
 
-st.caption(f"{len(cards)} model(s) from `{models_root()}`" + (f", {len(refused)} refused" if refused else "")
+st.caption(f"{len(cards)} model(s)" + (f", {len(refused)} refused" if refused else "")
            + ". ↑ higher is better, ↓ lower is better (a detection AUC is best at 0.5, chance); ★ marks the best "
              "of each column. Click a column header to sort; the links open a model's page.")
 for dataset in order:

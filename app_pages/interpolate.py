@@ -6,10 +6,12 @@ import streamlit as st
 from explorer.metrics import analysis as an
 from explorer.app import digits as dd
 from explorer.app import state
+from explorer.app.failures import fragment
 from explorer.app import charts
 from explorer.data.tables import DataUnavailable
 from explorer.runtime.images import classify, generate_images, grid
 from explorer.runtime.interpolate import METHODS, path
+from explorer.text import brief
 
 PAGE = "interpolate"
 SEEDS, REAL = "two seeds", "two real test images"
@@ -68,7 +70,7 @@ with c2:
 with c3:
     method0 = state.initial("method", "spherical")
     if method0 not in METHODS:
-        st.error(f"Unknown method {method0!r} in the URL; use linear or spherical.", icon=state.ERROR_ICON)
+        st.error(f"Unknown method {brief(method0)} in the URL; use linear or spherical.", icon=state.ERROR_ICON)
         method0 = "spherical"
     method = st.radio("Path", METHODS, index=METHODS.index(method0), horizontal=True, key=f"{PAGE}:method")
     state.remember("method", method)
@@ -82,7 +84,7 @@ if model.classes and ends == SEEDS:
     state.remember("condition", label)
 
 
-@st.fragment
+@fragment
 def walk():
     """The steps slider and the path it draws: moving it reruns only this part."""
     try:

@@ -27,7 +27,7 @@ training = card.get("training", {})
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def history(folder: str, signature: tuple) -> list[dict] | str:
+def history(folder: str, signature: str) -> list[dict] | str:
     entry = card.get("files", {}).get("history", {"path": "history.json"})
     try:
         data = json.loads((Path(folder) / entry["path"]).read_text())
@@ -37,7 +37,7 @@ def history(folder: str, signature: tuple) -> list[dict] | str:
 
 
 folder = models_root() / model_id
-hist = history(str(folder), state.folder_signature(folder))
+hist = history(str(folder), state.model_signature(model_id))
 st.caption(f"`{training.get('command', '?')}` — seed {training.get('seed', '?')}, "
            f"{training.get('epochs_run', '?')} epochs in {training.get('seconds', '?')} s, exported epoch "
            f"{training.get('best_epoch', '?')}, code {str(training.get('code_version', '?'))[:10]}")

@@ -172,7 +172,7 @@ def test_diagnostics_bad_inputs():
     at.number_input(key="diagnostics:n").set_value(9000).run()
     assert "5,000" in texts(at.error) and not at.exception
     at = open_page("diagnostics", model=model_id, n="lots")
-    assert "Rows = 'lots'" in texts(at.error)
+    assert "Rows = `'lots'`" in texts(at.error)
 
 
 def test_diagnostics_without_mnist_data_still_judges_samples(no_data):

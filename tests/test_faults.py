@@ -207,7 +207,7 @@ def test_corrupt_and_mismatched_committed_models_are_refused_others_work(tmp_pat
     at.switch_page("app_pages/sample.py")
     at.query_params["model"] = corrupt
     at.run()
-    assert f"Model {corrupt!r} is refused" in " ".join(str(e.value) for e in at.error)
+    assert f"Model `{corrupt!r}` is refused" in " ".join(str(e.value) for e in at.error)
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("app_pages/sample.py")
     at.query_params["model"] = working

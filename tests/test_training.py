@@ -119,7 +119,7 @@ def test_hash_mismatch_refuses_only_that_model(quick_models, tmp_path):
     assert list(good) == ["diabetes-cgan"] and "sha256" in bad["diabetes-gan"]
     with pytest.raises(ModelError, match="sha256"):
         Model.load("diabetes-gan", root)
-    with pytest.raises(ModelError, match="unknown model 'nope'.*diabetes-cgan"):
+    with pytest.raises(ModelError, match="unknown model `'nope'`.*diabetes-cgan"):
         Model.load("nope", root)
 
 

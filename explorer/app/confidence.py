@@ -10,16 +10,17 @@ from explorer.app import state
 from explorer.runtime.judge import RANGE, check_confidence
 from explorer.metrics.confidence import link_metrics, measure_link
 from explorer.runtime.models import Model
+from explorer.text import brief
 
 
 @st.cache_data(show_spinner="Measuring the link over 10 confidence levels…", max_entries=16)
-def _link(root: str, model_id: str, signature: tuple, seed: int):
+def _link(root: str, model_id: str, signature: str, seed: int):
     return measure_link(state.load_model(model_id), seed, levels=10, per_level=100)[1]
 
 
 def link(model_id: str, seed: int):
     root = state.models_root()
-    return _link(str(root), model_id, state.folder_signature(root / model_id), seed)
+    return _link(str(root), model_id, state.model_signature(model_id), seed)
 
 
 def start_value(raw) -> float:
@@ -29,7 +30,7 @@ def start_value(raw) -> float:
     try:
         return float(check_confidence(float(raw), 1)[0])
     except (TypeError, ValueError):
-        st.error(f"confidence in the URL must be a number from {RANGE[0]} to {RANGE[1]}, got {raw!r}; using 0.5.",
+        st.error(f"confidence in the URL must be a number from {RANGE[0]} to {RANGE[1]}, got {brief(raw)}; using 0.5.",
                  icon=state.ERROR_ICON)
         return 0.5
 

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer.app.state import folder_signature, load_model
+from explorer.app.state import load_model, model_signature
 from explorer.runtime.images import decode_latents, encode_images, generate_images, sample_images
 from explorer.runtime.interpolate import path
-from explorer.runtime.models import models_root
+from explorer.text import brief
 
 DIGITS = [str(d) for d in range(10)]
 CONFIDENT = 0.9  # explorer.metrics.digits.CONFIDENT, without importing scipy / scikit-learn at page start
@@ -28,9 +28,9 @@ GRID_MAX = 20  # images per digit in the Condition page's 10 × k grid
 TEST_IMAGES = 10_000  # MNIST's test set: real images to interpolate between
 
 
-def signature(model_id: str) -> tuple:
+def signature(model_id: str) -> str:
     """Cache key part that changes whenever a file of the model changes."""
-    return folder_signature(models_root() / model_id)
+    return model_signature(model_id)
 
 
 def data_folder() -> str:
@@ -69,9 +69,9 @@ def parse_index(value, count: int, what: str = "test image") -> int:
     try:
         number = float(value.strip()) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{what} number must be a whole number, got {value!r}") from None
+        raise ValueError(f"{what} number must be a whole number, got {brief(value)}") from None
     if isinstance(value, bool) or not np.isfinite(number) or number != int(number) or not 0 <= number < count:
-        raise ValueError(f"{what} number must be a whole number from 0 to {count - 1:,}, got {value!r}")
+        raise ValueError(f"{what} number must be a whole number from 0 to {count - 1:,}, got {brief(value)}")
     return int(number)
 
 
@@ -104,7 +104,7 @@ def uniform_mix(model) -> dict[str, float] | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _judged(model_id: str, sig: tuple, n: int, seed: int) -> dict:
+def _judged(model_id: str, sig: str, n: int, seed: int) -> dict:
     from explorer.metrics import digits as dm
     model = load_model(model_id)
     images, codes = sample_images(model, n, seed, uniform_mix(model))
@@ -161,7 +161,7 @@ def summary(probs: np.ndarray, codes: np.ndarray | None) -> dict:
 
 # ---------------------------------------------------------------- nearest real training image
 @st.cache_data(show_spinner=False, max_entries=16)
-def _nearest(model_id: str, sig: tuple, folder: str, count: int, seed: int) -> dict:
+def _nearest(model_id: str, sig: str, folder: str, count: int, seed: int) -> dict:
     from explorer.metrics import digits as dm
     model = load_model(model_id)
     images, codes = sample_images(model, count, seed, uniform_mix(model))
@@ -198,7 +198,7 @@ def real_nearest(count: int = 200, seed: int = 0) -> dict:
 
 # ---------------------------------------------------------------- Fréchet, precision/recall, detection
 @st.cache_data(show_spinner=False, max_entries=16)
-def _compare(model_id: str, sig: tuple, folder: str, n: int, seed: int) -> dict:
+def _compare(model_id: str, sig: str, folder: str, n: int, seed: int) -> dict:
     from explorer.metrics import digits as dm
     real = real_judged(model_id, n, seed)
     fake = judged(model_id, n, seed)
@@ -225,7 +225,7 @@ def _scores(session, images: np.ndarray, codes: np.ndarray | None, batch: int = 
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _discriminated(model_id: str, sig: tuple, folder: str, n: int, seed: int) -> dict:
+def _discriminated(model_id: str, sig: str, folder: str, n: int, seed: int) -> dict:
     from explorer.metrics import analysis as an
     from explorer.metrics.diagnostics import fooled_rate
     model = load_model(model_id)

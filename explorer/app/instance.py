@@ -12,6 +12,7 @@ from explorer.data.tables import DataUnavailable
 from explorer.runtime.instance_space import embed
 from explorer.metrics.instances import distances, neighbours
 from explorer.runtime.models import Model
+from explorer.text import brief
 
 SPLITS = {"training": "Training rows", "holdout": "Holdout rows (never seen in training)"}
 
@@ -42,13 +43,13 @@ def parse_row(raw, sizes: dict[str, int]) -> tuple[str, int]:
     """``split:index`` from the URL (e.g. ``holdout:12``) → (split, index); ValueError when unusable."""
     split, _, index = str(raw).partition(":")
     if split not in sizes:
-        raise ValueError(f"row must look like training:12 or holdout:12, got {raw!r}")
+        raise ValueError(f"row must look like training:12 or holdout:12, got {brief(raw)}")
     try:
         i = int(index)
     except ValueError:
-        raise ValueError(f"row index must be a whole number, got {index!r}") from None
+        raise ValueError(f"row index must be a whole number, got {brief(index)}") from None
     if not 0 <= i < sizes[split]:
-        raise ValueError(f"{split} has rows 0 to {sizes[split] - 1:,}, got {i}")
+        raise ValueError(f"{split} has rows 0 to {sizes[split] - 1:,}, got {brief(i)}")
     return split, i
 
 
@@ -91,7 +92,7 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
     st.dataframe(instance, hide_index=True, width="stretch")
 
     rows = model.sample(n, seed=seed, instance=instance)
-    signature = state.signature_key(state.folder_signature(state.models_root() / model.id))
+    signature = state.model_signature(model.id)
     hood = frames["training"].iloc[_neighbourhood(model.id, signature, split, row)]
     reference = frames["holdout"].sample(min(1000, sizes["holdout"]), random_state=seed)
     d = {"generated": distances(c["space"], instance, rows),

@@ -18,6 +18,7 @@ import pyarrow as pa
 import streamlit as st
 
 from explorer.runtime.models import Model, ModelError, check_n, discover, models_root
+from explorer.text import brief
 
 # explorer.data.tables (scikit-learn, scipy) is imported only by the functions that read real data,
 # so the pages that need none (Home, Sample, Interpolate, Training) start in about a second.
@@ -34,9 +35,9 @@ def parse_seed(value) -> int:
     try:
         number = float(value.strip()) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"seed must be a whole number, got {value!r}") from None
+        raise ValueError(f"seed must be a whole number, got {brief(value)}") from None
     if isinstance(value, bool) or not math.isfinite(number) or number != int(number) or not 0 <= number <= SEED_MAX:
-        raise ValueError(f"seed must be a whole number from 0 to {SEED_MAX:,}, got {value!r}")
+        raise ValueError(f"seed must be a whole number from 0 to {SEED_MAX:,}, got {brief(value)}")
     return int(number)
 
 
@@ -60,16 +61,17 @@ def parse_condition(text, classes: list[str]) -> str | dict[str, float]:
     for part in text.split(","):
         name, sep, weight = part.strip().rpartition(":")
         if not sep or name not in classes:
-            raise ValueError(f"unknown class {part.strip()!r} in condition {text!r}; classes are {', '.join(classes)}")
+            raise ValueError(f"unknown class {brief(part.strip())} in condition {brief(text)}; classes are "
+                             f"{', '.join(classes)}")
         try:
             w = float(weight)
         except ValueError:
-            raise ValueError(f"weight {weight!r} for {name!r} is not a number") from None
+            raise ValueError(f"weight {brief(weight)} for {name!r} is not a number") from None
         if not math.isfinite(w) or w < 0:
-            raise ValueError(f"weight for {name!r} must be a finite number ≥ 0, got {weight!r}")
+            raise ValueError(f"weight for {name!r} must be a finite number ≥ 0, got {brief(weight)}")
         mix[name] = w
     if sum(mix.values()) <= 0:
-        raise ValueError(f"the class weights in {text!r} are all 0; at least one class needs a positive weight")
+        raise ValueError(f"the class weights in {brief(text)} are all 0; at least one class needs a positive weight")
     return mix
 
 
@@ -99,7 +101,8 @@ def remember(key: str, value) -> None:
 
 # ---------------------------------------------------------------- caches
 def folder_signature(root: Path) -> tuple:
-    """Names, sizes and mtimes of every model file: a changed file invalidates the caches."""
+    """Names, sizes and mtimes of every model file under the models folder: a changed file invalidates
+    the catalogue."""
     if not root.is_dir():
         return ()
     return tuple(sorted((str(p.relative_to(root)), s.st_size, s.st_mtime_ns)
@@ -110,6 +113,25 @@ def signature_key(signature: tuple) -> str:
     """A short digest of a folder signature: Streamlit hashes a string argument far faster than
     a tuple of ~60 tuples (≈ 1 ms per call, on every rerun)."""
     return hashlib.blake2b(repr(signature).encode(), digest_size=16).hexdigest()
+
+
+def model_signature(model_id: str) -> str:
+    """Cache key of one model: its card's bytes (which hold every file's sha256) and each file's size
+    and mtime, so a re-export or a changed file is served at once, without a restart."""
+    from explorer.runtime.models import model_folders
+    folder = model_folders(models_root()).get(model_id) if models_root().is_dir() else None
+    if folder is None:
+        return "missing"
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(folder.iterdir()):
+        try:
+            stat = path.stat()
+            digest.update(repr((path.name, stat.st_size, stat.st_mtime_ns)).encode())
+            if path.name == "card.json" and path.is_file():
+                digest.update(path.read_bytes())
+        except OSError:
+            digest.update(path.name.encode())
+    return digest.hexdigest()
 
 
 # A resource, not cache_data: one shared ({id: card}, {id: reason}) that every rerun reads (the cards
@@ -129,13 +151,13 @@ def catalog() -> tuple[dict[str, dict], dict[str, str]]:
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=32)
-def _load(root: str, model_id: str, signature: tuple) -> Model:
+def _load(root: str, model_id: str, signature: str) -> Model:
     return Model.load(model_id, Path(root))
 
 
 def load_model(model_id: str) -> Model:
     root = models_root()
-    return _load(str(root), model_id, folder_signature(root / model_id))
+    return _load(str(root), model_id, model_signature(model_id))
 
 
 def open_model(model_id: str) -> Model:
@@ -148,14 +170,14 @@ def open_model(model_id: str) -> Model:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _sample(root: str, model_id: str, signature: tuple, n: int, seed: int, mix) -> pd.DataFrame:
+def _sample(root: str, model_id: str, signature: str, n: int, seed: int, mix) -> pd.DataFrame:
     return _load(root, model_id, signature).sample(n, seed=seed, mix=mix)
 
 
 def sample(model_id: str, n: int, seed: int, mix=None) -> pd.DataFrame:
     """Cached ``Model.sample``: the same model, n, seed and condition give the same rows."""
     root = models_root()
-    return _sample(str(root), model_id, folder_signature(root / model_id), n, seed, mix)
+    return _sample(str(root), model_id, model_signature(model_id), n, seed, mix)
 
 
 def arrow(frame: pd.DataFrame) -> pa.Table:
@@ -178,7 +200,7 @@ def arrow(frame: pd.DataFrame) -> pa.Table:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _view(root: str, model_id: str, signature: tuple, n: int, seed: int, mix, numeric: tuple):
+def _view(root: str, model_id: str, signature: str, n: int, seed: int, mix, numeric: tuple):
     from explorer.metrics.analysis import summary
     rows = _sample(root, model_id, signature, n, seed, mix)
     num, cat = summary(rows, list(numeric))
@@ -189,7 +211,7 @@ def sample_view(model_id: str, n: int, seed: int, numeric: list[str], mix=None) 
     """What the Sample page shows of ``sample(model_id, n, seed, mix)``, ready for ``st.dataframe`` and
     cached: (the first PREVIEW_ROWS rows, numeric summary with a ``column`` column, categorical summary)."""
     root = models_root()
-    return _view(str(root), model_id, folder_signature(root / model_id), n, seed, mix, tuple(numeric))
+    return _view(str(root), model_id, model_signature(model_id), n, seed, mix, tuple(numeric))
 
 
 # One shared Table per dataset, not a copy per call: cache_data would unpickle the whole table on
@@ -260,12 +282,12 @@ def pick_model(page: str, cards: dict[str, dict], refused: dict[str, str] | None
     wanted = initial("model", None)
     if wanted is not None and wanted not in options:
         if refused and wanted in refused:
-            st.error(f"Model {wanted!r} is refused: {refused[wanted]}", icon=ERROR_ICON)
+            st.error(f"Model {brief(wanted)} is refused: {refused[wanted]}", icon=ERROR_ICON)
         elif wanted in cards:
-            st.warning(f"Model {wanted!r} does not fit this page (it shows {what}); "
+            st.warning(f"Model {brief(wanted)} does not fit this page (it shows {what}); "
                        f"showing {options[0]!r} instead.")
         else:
-            st.error(f"Unknown model {wanted!r} in the URL; available: {', '.join(options)}.", icon=ERROR_ICON)
+            st.error(f"Unknown model {brief(wanted)} in the URL; available: {', '.join(options)}.", icon=ERROR_ICON)
         wanted = None
     index = options.index(wanted) if wanted in options else 0
     choice = st.selectbox("Model", options, index=index, key=f"{page}:model",
@@ -293,7 +315,7 @@ def pick_n(page: str, default: int = 1000, limit: int = APP_MAX_ROWS, label: str
     try:
         start = parse_n(raw, limit)
     except ValueError as exc:
-        st.error(f"Rows = {raw!r} (from the link or the previous page): {exc}; using {default:,} rows instead.",
+        st.error(f"Rows = {brief(raw)} (from the link or the previous page): {exc}; using {default:,} rows instead.",
                  icon=ERROR_ICON)
         start = default
     value = st.number_input(label, value=start, step=100, key=f"{page}:n",

@@ -20,6 +20,7 @@ from explorer.paths import MODELS_ENV, ROOT, models_root  # noqa: F401  (re-expo
 from explorer.runtime.judge import check_confidence, forest_confidence
 from explorer.runtime.frames import outputs_to_frame
 from explorer.runtime.instance_space import embed, instance_input
+from explorer.text import brief
 
 DEFAULT_ROOT = ROOT / "exported"
 BATCH = 16_384  # rows per onnxruntime call: large enough to amortise, small enough for the cache
@@ -39,21 +40,44 @@ def sha256(path: Path) -> str:
 
 
 def read_card(folder: Path) -> dict:
-    """The card of ``folder`` after checking every listed file's sha256."""
+    """The card of ``folder`` after checking every listed file's sha256. Anything wrong with the folder
+    (no card, a card that is not a JSON object, unreadable bytes, a malformed file list) is a ``ModelError``
+    naming the model and the problem, never a path on the server."""
     card_path = folder / "card.json"
     try:
-        card = json.loads(card_path.read_text())
+        card = json.loads(card_path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise ModelError(f"{folder.name}: no card.json") from None
+    except IsADirectoryError:
+        raise ModelError(f"{folder.name}: card.json is a folder, not a file") from None
+    except UnicodeDecodeError:
+        raise ModelError(f"{folder.name}: card.json is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise ModelError(f"{folder.name}: card.json is not valid JSON ({exc})") from None
-    for name, entry in card.get("files", {}).items():
+        raise ModelError(f"{folder.name}: card.json is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except OSError as exc:
+        raise ModelError(f"{folder.name}: card.json cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if not isinstance(card, dict):
+        raise ModelError(f"{folder.name}: card.json must hold a JSON object, not {type(card).__name__}")
+    files = card.get("files")
+    if not isinstance(files, dict) or not files:
+        raise ModelError(f"{folder.name}: card.json lists no files (\"files\" must map names to path and sha256)")
+    for name, entry in files.items():
+        if not (isinstance(entry, dict) and isinstance(entry.get("path"), str) and isinstance(entry.get("sha256"), str)):
+            raise ModelError(f"{folder.name}: card.json's file {name!r} needs a \"path\" and a \"sha256\" string")
         path = folder / entry["path"]
-        if path.resolve().parent != folder.resolve():
+        try:
+            inside = path.resolve().parent == folder.resolve()
+        except (OSError, RuntimeError, ValueError):  # a symlink loop or a NUL byte in the name
+            inside = False
+        if not inside:
             raise ModelError(f"{folder.name}: file {entry['path']!r} lies outside the model folder")
         if not path.is_file():
             raise ModelError(f"{folder.name}: {entry['path']} is missing")
-        if sha256(path) != entry["sha256"]:
+        try:
+            digest = sha256(path)
+        except OSError as exc:
+            raise ModelError(f"{folder.name}: {entry['path']} cannot be read ({exc.strerror})") from None
+        if digest != entry["sha256"]:
             raise ModelError(f"{folder.name}: {entry['path']} does not match the sha256 in its card "
                              "(file changed or corrupt); re-export it with the command in the card")
     return card
@@ -98,17 +122,18 @@ def _session(path: Path) -> ort.InferenceSession:
     try:
         return ort.InferenceSession(str(path), options, providers=providers())
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
-        raise ModelError(f"{path.parent.name}: {path.name} cannot be loaded by onnxruntime ({exc})") from None
+        reason = str(exc).replace(str(path.resolve()), path.name).replace(str(path), path.name)  # no server paths
+        raise ModelError(f"{path.parent.name}: {path.name} cannot be loaded by onnxruntime ({reason})") from None
 
 
 def label_counts(n: int, weights: dict[str, float], classes: list[str]) -> dict[str, int]:
     """Exact row counts per class for a mix (largest remainder), never rejection sampling."""
     unknown = set(weights) - set(classes)
     if unknown:
-        raise ValueError(f"unknown class {sorted(unknown)}; classes are {classes}")
+        raise ValueError(f"unknown class {brief(sorted(unknown))}; classes are {classes}")
     w = np.array([float(weights.get(c, 0.0)) for c in classes])
     if not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
-        raise ValueError(f"class weights must be finite, ≥ 0 and not all 0, got {weights}")
+        raise ValueError(f"class weights must be finite, ≥ 0 and not all 0, got {brief(weights)}")
     w = w / w.max()  # huge weights (1e308 + 1e308) would overflow the sum
     share = n * w / w.sum()
     counts = np.floor(share).astype(int)
@@ -131,7 +156,7 @@ class Model:
         folder = None if model_id.startswith(".") else model_folders(root).get(model_id)
         if folder is None:
             known = ", ".join(discover(root)[0]) or "none"
-            raise ModelError(f"unknown model {model_id!r}; available: {known}")
+            raise ModelError(f"unknown model {brief(model_id)}; available: {known}")
         return cls.from_folder(folder)
 
     @classmethod
@@ -178,7 +203,7 @@ class Model:
 
     def noise(self, n: int, seed: int) -> np.ndarray:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
+            raise ValueError(f"seed must be a whole number ≥ 0, got {brief(seed)}")
         return np.random.default_rng(seed).standard_normal((n, self.latent_dim), dtype=np.float32)
 
     def label_codes(self, n: int, seed: int, mix: dict[str, float] | str | None = None) -> np.ndarray:
@@ -195,7 +220,7 @@ class Model:
     def codes(self, labels) -> np.ndarray:
         codes = pd.Categorical(np.asarray(labels, dtype=object), categories=self.classes).codes
         if (codes < 0).any():
-            raise ValueError(f"unknown class in {set(np.asarray(labels)[codes < 0])}; classes are {self.classes}")
+            raise ValueError(f"unknown class in {brief(set(np.asarray(labels)[codes < 0]))}; classes are {self.classes}")
         return codes.astype(np.int64)
 
     def one_hot(self, labels) -> np.ndarray:
@@ -293,9 +318,9 @@ def check_n(n, limit: int = MAX_ROWS) -> int:
     try:
         value = float(n.strip()) if isinstance(n, str) else float(n)
     except (TypeError, ValueError):
-        raise ValueError(f"number of rows must be a whole number, got {n!r}") from None
+        raise ValueError(f"number of rows must be a whole number, got {brief(n)}") from None
     if isinstance(n, bool) or not np.isfinite(value) or value != int(value) or value < 1:
-        raise ValueError(f"number of rows must be a whole number ≥ 1, got {n!r}")
+        raise ValueError(f"number of rows must be a whole number ≥ 1, got {brief(n)}")
     if value > limit:
         raise ValueError(f"at most {limit:,} rows per request, got {int(value):,}")
     return int(value)

@@ -1,0 +1,195 @@
+"""Issue 16: one bad model folder, a re-export or an unexpected error must not hurt anyone else.
+
+* A ``card.json`` holding ``[]``, ``null``, non-UTF-8 bytes, or being a folder: that model is refused with
+  its reason and every other model keeps working, on Home and on the pages; no server path is shown.
+* A model re-exported into the served folder is served at once (the caches follow the card's hashes).
+* An unexpected error shows a generic message and a reference id; the server log has the traceback
+  under that id; fragments do not leak ``FragmentHandledException``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer.runtime.models import Model, ModelError, discover, read_card
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "streamlit_app.py")
+TIMEOUT = 180
+BREAKS = {"list": b"[]", "null": b"null", "latin-1": "{\"id\": \"caf\xe9\"}".encode("latin-1"), "folder": None}
+
+
+def texts(elements) -> str:
+    return " | ".join(str(e.value) for e in elements)
+
+
+def everything(at: AppTest) -> str:
+    """All text a page shows (markdown, messages, captions, titles, tables, widget labels)."""
+    parts = []
+    for kind in ("markdown", "caption", "error", "warning", "info", "success", "title", "subheader", "header",
+                 "exception", "table", "metric"):
+        parts += [str(getattr(e, "value", "")) for e in getattr(at, kind)]
+    return " | ".join(parts)
+
+
+def break_card(folder: Path, how: str) -> None:
+    card = folder / "card.json"
+    card.unlink()
+    if BREAKS[how] is None:
+        card.mkdir()
+    else:
+        card.write_bytes(BREAKS[how])
+
+
+@pytest.fixture
+def broken_copy(quick_models, tmp_path) -> tuple[Path, list[str]]:
+    """The quick models, and one copy of diabetes-gan per way of breaking its card."""
+    root = tmp_path / "models"
+    shutil.copytree(quick_models, root)
+    broken = []
+    for how in BREAKS:
+        folder = root / f"broken-{how}"
+        shutil.copytree(quick_models / "diabetes-gan", folder)
+        break_card(folder, how)
+        broken.append(folder.name)
+    return root, broken
+
+
+# ---------------------------------------------------------------- 1. malformed model folders
+@pytest.mark.parametrize("how", list(BREAKS))
+def test_a_malformed_card_is_a_refusal_with_its_reason(quick_models, tmp_path, how):
+    folder = tmp_path / "odd"
+    shutil.copytree(quick_models / "diabetes-gan", folder)
+    break_card(folder, how)
+    with pytest.raises(ModelError, match="^odd: card.json") as info:
+        read_card(folder)
+    assert str(tmp_path) not in str(info.value)
+
+
+@pytest.mark.parametrize("files", [[], {"generator": "generator.onnx"}, {"generator": {"path": 3, "sha256": "x"}},
+                                   {"generator": {"path": "generator.onnx"}}, None])
+def test_a_malformed_file_list_is_a_refusal(quick_models, tmp_path, files):
+    folder = tmp_path / "odd"
+    shutil.copytree(quick_models / "diabetes-gan", folder)
+    card = json.loads((folder / "card.json").read_text())
+    card["files"] = files
+    (folder / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="card.json"):
+        Model.from_folder(folder)
+
+
+def test_discover_refuses_each_broken_folder_and_keeps_the_others(broken_copy):
+    root, broken = broken_copy
+    good, bad = discover(root)
+    assert sorted(bad) == sorted(broken) and sorted(good) == ["diabetes-cgan", "diabetes-gan"]
+    assert all(str(root) not in reason for reason in bad.values())
+
+
+@pytest.mark.slow
+def test_home_and_pages_survive_broken_folders(broken_copy, monkeypatch):
+    root, broken = broken_copy
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(root))
+    monkeypatch.setenv("GAN_EXPLORER_RAISE", "1")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = texts(at.error)
+    for model_id in broken:
+        assert model_id in errors and "card.json" in errors
+    assert "diabetes GAN" in texts(at.subheader) and "diabetes cGAN" in texts(at.subheader)
+    assert len(at.dataframe) == 2
+    assert str(root) not in everything(at) and str(ROOT) not in everything(at)
+    for page in ("sample", "condition", "interpolate", "diagnostics", "training"):
+        at.switch_page(f"app_pages/{page}.py")
+        at.query_params["model"] = "diabetes-cgan"
+        at.run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert not at.error, (page, texts(at.error))
+        assert str(root) not in everything(at)
+    at.switch_page("app_pages/sample.py")
+    at.query_params["model"] = broken[0]
+    at.run()
+    assert f"is refused: {broken[0]}: card.json" in texts(at.error)
+    assert len(at.dataframe[0].value) == 1000  # falls back to a working model
+
+
+# ---------------------------------------------------------------- 3. a re-export is served at once
+@pytest.mark.slow
+def test_a_re_exported_model_is_served_without_a_restart(quick_models, tmp_path, monkeypatch):
+    from training.run import main
+    root = tmp_path / "models"
+    shutil.copytree(quick_models, root)
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(root))
+    monkeypatch.setenv("GAN_EXPLORER_RAISE", "1")
+
+    def sample_page(n: int, seed: int) -> pd.DataFrame:
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+        at.switch_page("app_pages/sample.py")
+        at.query_params.update({"model": "diabetes-gan", "n": str(n), "seed": str(seed)})
+        at.run()
+        assert not at.exception and not at.error, texts(at.error)
+        return at.dataframe[0].value
+
+    before = sample_page(5, 3)
+    main(["--dataset", "diabetes", "--arch", "gan", "--quick", "--seed", "11", "--no-eval", "--out", str(root),
+          "--checkpoints", str(tmp_path / "ckpt")])
+    fresh = Model.load("diabetes-gan", root)
+    for n, seed in ((5, 3), (7, 4)):  # the view cached before, and one never asked for
+        shown = sample_page(n, seed)
+        expected = fresh.sample(n, seed=seed)
+        assert len(shown) == n
+        pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected.reset_index(drop=True),
+                                      check_dtype=False)
+    assert not before.equals(sample_page(5, 3))
+
+
+# ---------------------------------------------------------------- 5. error details stay in the log
+def odd_models(quick_models, tmp_path) -> Path:
+    """diabetes-cgan, and a copy of diabetes-gan whose card verifies but lacks a key the code needs."""
+    root = tmp_path / "models"
+    shutil.copytree(quick_models / "diabetes-gan", root / "odd-model")
+    card = json.loads((root / "odd-model" / "card.json").read_text())
+    del card["table_columns"]
+    (root / "odd-model" / "card.json").write_text(json.dumps(card))
+    shutil.copytree(quick_models / "diabetes-cgan", root / "diabetes-cgan")
+    return root
+
+
+def reference_ids(at: AppTest) -> list[str]:
+    return re.findall(r"reference ([0-9a-f]{8})", texts(at.error))
+
+
+@pytest.mark.parametrize("page", ["sample", "interpolate"])
+def test_an_unexpected_error_shows_a_reference_not_details(quick_models, tmp_path, monkeypatch, caplog, page):
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(odd_models(quick_models, tmp_path)))
+    monkeypatch.setenv("GAN_EXPLORER_RAISE", "0")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    with caplog.at_level(logging.ERROR, logger="gan_explorer"):
+        at.switch_page(f"app_pages/{page}.py")
+        at.query_params["model"] = "odd-model"
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = everything(at)
+    refs = reference_ids(at)
+    assert len(refs) == 1, shown
+    for leak in ("table_columns", "KeyError", "FragmentHandledException", "Traceback", str(tmp_path), str(ROOT)):
+        assert leak not in shown, leak
+    logged = [r for r in caplog.records if refs[0] in r.getMessage()]
+    assert logged and logged[0].exc_info and "table_columns" in str(logged[0].exc_info[1])
+    at.selectbox(key=f"{page}:model").select("diabetes-cgan").run()  # the session keeps working
+    assert not at.error and not at.exception
+
+
+def test_home_shows_no_server_path(quick_models, tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_EXPLORER_RAISE", "1")
+    for root in (quick_models, tmp_path):  # with models, and an empty folder
+        monkeypatch.setenv("GAN_EXPLORER_MODELS", str(root))
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+        assert not at.exception
+        assert str(root) not in everything(at) and str(ROOT) not in everything(at)
