@@ -190,7 +190,7 @@ def test_condition_switching_model_drops_the_old_condition_quietly(models_env):
 
 def test_condition_bad_condition_and_unconditional_model(built):
     at = open_page("condition", model="diabetes-cgan", condition="nan")
-    assert "unknown class 'nan'" in texts(at.error)
+    assert "unknown class `'nan'`" in texts(at.error)
     at = open_page("condition", model="diabetes-cgan", condition="tested_positive:0,tested_negative:0")
     assert "all 0" in texts(at.error)
     at = open_page("condition", model="diabetes-gan")
@@ -364,7 +364,7 @@ def test_corrupt_onnx_with_matching_hash_is_reported(app_models, tmp_path, monke
     monkeypatch.setenv("GAN_EXPLORER_MODELS", str(tmp_path))
     at = open_page()
     assert "cannot be loaded by onnxruntime" in texts(at.error)
-    assert len(at.dataframe) == 1  # the working model still shows its preview
+    assert len(at.dataframe) == 2  # the comparison table and the working model's preview
     at = open_page("sample", model="garbled")
     assert "cannot be loaded by onnxruntime" in texts(at.error) and not at.dataframe
 
