@@ -251,4 +251,4 @@ def test_condition_bad_inputs():
     at = open_page("condition", model=model_id, condition="7", n=5000)
     assert "1,000" in texts(at.error) and len(at.image) == 1
     at = open_page("condition", model=model_id, condition="eleven")
-    assert "unknown class 'eleven'" in texts(at.error)
+    assert "unknown class `'eleven'`" in texts(at.error)
