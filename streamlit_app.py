@@ -14,6 +14,7 @@ import streamlit as st
 
 from streamlit.errors import FragmentHandledException
 
+from explorer.app import state
 from explorer.app.failures import raising, report
 from explorer.app.gc_tuning import freeze_after_imports  # noqa: E402
 
@@ -52,6 +53,7 @@ except Exception as exc:  # last resort: a reference id, not a traceback (Stream
         raise
     report(exc)
 finally:  # also after st.stop() (a StopException), which many pages end with
+    state.flush()  # the run's URL changes in one update: one browser history entry per view
     warm_up()
     # Streamlit collects garbage after every run; keep that cheap by freezing the long-lived imports.
     freeze_after_imports()

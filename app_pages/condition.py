@@ -6,7 +6,6 @@ import streamlit as st
 from explorer.metrics import analysis as an
 from explorer.app import digits as dd
 from explorer.app import state
-from explorer.app.failures import fragment
 from explorer.app.confidence import show as show_confidence
 from explorer.app.instance import show as show_instance
 from explorer.app import charts
@@ -27,7 +26,7 @@ model_id = state.pick_model(PAGE, cards, refused,
 if model_id is None:
     st.info("No conditional model is exported yet (their ids end in `-cgan`, `-confgan` or `-icgan`). Train one "
             "with `python -m training.run --arch cgan`.")
-    st.stop()
+    state.stop()
 model = state.open_model(model_id)
 if model.confidence_conditioned or model.instance_conditioned:
     c1, c2 = st.columns(2)
@@ -35,9 +34,9 @@ if model.confidence_conditioned or model.instance_conditioned:
         n = state.pick_n(PAGE, default=1000 if model.confidence_conditioned else 200)
     with c2:
         seed = state.pick_seed(PAGE)
-    if n is not None:
+    if n is not None and seed is not None:
         (show_confidence if model.confidence_conditioned else show_instance)(model, PAGE, n, seed)
-    st.stop()
+    state.stop()
 st.write("A conditional generator takes the class as an input, so every row has exactly the class you ask "
          "for — no rejection sampling.")
 card, classes, target = model.card, model.classes, model.condition["name"]
@@ -68,7 +67,7 @@ def real_rows():
     return an.real_frames(card, table.train, table.holdout)[0], None
 
 
-@fragment
+@state.fragment
 def conditioned():
     """The class controls and everything they change: rerun alone when the slider moves."""
     modes = [ONE, GRID, MIX] if image else [ONE, MIX]
@@ -99,7 +98,7 @@ def conditioned():
     except ValueError as exc:
         st.error(str(exc), icon=state.ERROR_ICON)
         return
-    state.remember("condition", text)
+    state.remember("condition", text, minority)
     st.session_state["condition:for"] = model_id
 
     if image:
@@ -177,5 +176,5 @@ def every_digit() -> None:
                        mime="image/png", on_click="ignore")
 
 
-if n is not None:
+if n is not None and seed is not None:
     conditioned()

@@ -17,26 +17,26 @@ cards, refused = state.catalog()
 model_id = state.pick_model(PAGE, cards, refused)
 if model_id is None:
     st.warning("No usable model: see the Home page.")
-    st.stop()
+    state.stop()
 model = state.open_model(model_id)
 card = model.card
 if card.get("kind") == "image":
     from app_pages.digit_diagnostics import show
     show(model)
-    st.stop()
+    state.stop()
 
 c1, c2, c3 = st.columns(3)
 with c1:
     n = state.pick_n(PAGE, default=5000, limit=LIMIT, label="Synthetic rows (and real rows, up to the holdout size)")
 with c2:
     seed = state.pick_seed(PAGE)
-if n is None:
-    st.stop()
+if n is None or seed is None:
+    state.stop()
 try:
     table = state.real_table(card["dataset"])
 except DataUnavailable as exc:
     st.warning(state.data_help(exc, card["dataset"]))
-    st.stop()
+    state.stop()
 target = card.get("target") or table.target
 classes = list(table.categories[target])
 with c3:
@@ -52,7 +52,7 @@ with c3:
 raw = state.initial("section", SECTIONS[0])
 section = st.radio("Section", SECTIONS, index=SECTIONS.index(raw) if raw in SECTIONS else 0, horizontal=True,
                    key=f"{PAGE}:section", label_visibility="collapsed")
-state.remember("section", section)
+state.remember("section", section, SECTIONS[0])
 st.caption(f"Real rows: the holdout ({table.split}). Synthetic rows: {n:,} from seed {seed}"
            + (f", class {cls} only." if cls != ad.ALL else "."))
 

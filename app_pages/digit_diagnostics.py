@@ -30,12 +30,12 @@ def show(model) -> None:
         n = state.pick_n(PAGE, default=2000, limit=dd.MAX_SAMPLES, label="Samples (and real images for the reference)")
     with c2:
         seed = state.pick_seed(PAGE)
-    if n is None:
+    if n is None or seed is None:
         return
     raw = state.initial("section", SECTIONS[0])
     section = st.radio("Section", SECTIONS, index=SECTIONS.index(raw) if raw in SECTIONS else 0, horizontal=True,
                        key=f"{PAGE}:digit-section", label_visibility="collapsed")
-    state.remember("section", section)
+    state.remember("section", section, SECTIONS[0])
     try:
         dd.mnist()
         missing = None

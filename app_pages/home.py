@@ -21,7 +21,7 @@ if not cards:
     st.warning("No usable model in the models folder. Train and export some with "
                "`python -m training.run`, or point the environment variable `GAN_EXPLORER_MODELS` "
                "at a folder of exported models.")
-    st.stop()
+    state.stop()
 
 titles = naming.titles(cards)
 by_dataset: dict[str, list[str]] = {}

@@ -6,7 +6,6 @@ import streamlit as st
 from explorer.metrics import analysis as an
 from explorer.app import digits as dd
 from explorer.app import state
-from explorer.app.failures import fragment
 from explorer.app import charts
 from explorer.data.tables import DataUnavailable
 from explorer.runtime.images import classify, generate_images, grid
@@ -24,7 +23,7 @@ cards, refused = state.catalog()
 model_id = state.pick_model(PAGE, cards, refused)
 if model_id is None:
     st.warning("No usable model: see the Home page.")
-    st.stop()
+    state.stop()
 model = state.open_model(model_id)
 card = model.card
 
@@ -52,7 +51,7 @@ def pick_test_image(label: str, key: str, default: int) -> int | None:
     except ValueError as exc:
         st.error(str(exc), icon=state.ERROR_ICON)
         return None
-    state.remember(key, index)
+    state.remember(key, index, default)
     return index
 
 
@@ -73,7 +72,7 @@ with c3:
         st.error(f"Unknown method {brief(method0)} in the URL; use linear or spherical.", icon=state.ERROR_ICON)
         method0 = "spherical"
     method = st.radio("Path", METHODS, index=METHODS.index(method0), horizontal=True, key=f"{PAGE}:method")
-    state.remember("method", method)
+    state.remember("method", method, "spherical")
 
 label = None
 if model.classes and ends == SEEDS:
@@ -81,10 +80,10 @@ if model.classes and ends == SEEDS:
     first = raw if raw in model.classes else model.classes[0]
     label = st.selectbox(f"{model.condition['name']} (held fixed along the path)", model.classes,
                          index=model.classes.index(first), key=f"{PAGE}:class")
-    state.remember("condition", label)
+    state.remember("condition", label, model.classes[0])
 
 
-@fragment
+@state.fragment
 def walk():
     """The steps slider and the path it draws: moving it reruns only this part."""
     try:
@@ -95,7 +94,7 @@ def walk():
         st.error("steps in the URL must be a whole number from 2 to 30; using 8.", icon=state.ERROR_ICON)
         steps0 = 8
     steps = st.slider("Steps", 2, 30, steps0, key=f"{PAGE}:steps")
-    state.remember("steps", steps)
+    state.remember("steps", steps, 8)
     if ends == REAL:
         between_real_images(steps)
         return
@@ -143,4 +142,5 @@ def between_real_images(steps: int) -> None:
                "image, so it differs from the real image by the autoencoder's reconstruction error.")
 
 
-walk()
+if ends == REAL or (seed_a is not None and seed_b is not None):
+    walk()

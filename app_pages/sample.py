@@ -11,7 +11,7 @@ cards, refused = state.catalog()
 model_id = state.pick_model(PAGE, cards, refused)
 if model_id is None:
     st.warning("No usable model: see the Home page.")
-    st.stop()
+    state.stop()
 card = cards[model_id]
 image = card.get("kind") == "image"
 
@@ -21,8 +21,8 @@ with c1:
                      label="Images" if image else "Rows")
 with c2:
     seed = state.pick_seed(PAGE)
-if n is None:
-    st.stop()
+if n is None or seed is None:
+    state.stop()
 
 model = state.open_model(model_id)
 
@@ -32,7 +32,7 @@ if image:
     st.image(picture, caption=f"{n} samples, seed {seed}", width="stretch")
     st.download_button("Download PNG", lambda: png_bytes(picture), file_name=f"{model_id}-seed{seed}.png",
                        mime="image/png", on_click="ignore")
-    st.stop()
+    state.stop()
 
 rows = state.sample(model_id, n, seed)
 preview, numeric, categorical = state.sample_view(model_id, n, seed, an.card_numeric(card))

@@ -21,7 +21,7 @@ cards, refused = state.catalog()
 model_id = state.pick_model(PAGE, cards, refused)
 if model_id is None:
     st.warning("No usable model: see the Home page.")
-    st.stop()
+    state.stop()
 card = cards[model_id]
 training = card.get("training", {})
 

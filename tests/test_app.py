@@ -137,8 +137,11 @@ def test_sample_seed_changes_rows_and_same_seed_repeats(models_env):
 
 def test_sample_bad_inputs_give_messages(built):
     at = open_page("sample", model="diabetes-gan")
-    at.number_input(key="sample:n").set_value(250_000).run()
-    assert "100,000" in texts(at.error) and not at.exception
+    at.number_input(key="sample:n").set_value(250_000).run()  # over the limit: clamped, said once
+    assert "250,000" in texts(at.info) and "100,000" in texts(at.info) and not at.exception and not at.error
+    assert at.number_input(key="sample:n").value == 100_000 and at.query_params["n"] == "100000"
+    at.run()
+    assert "250,000" not in texts(at.info)
     at.number_input(key="sample:n").set_value(0).run()
     assert "≥ 1" in texts(at.error)
     at = open_page("sample", model="no-such-model")
@@ -147,7 +150,11 @@ def test_sample_bad_inputs_give_messages(built):
     at = open_page("sample", model="diabetes-gan-tampered")
     assert "refused" in texts(at.error) and "sha256" in texts(at.error)
     at = open_page("sample", model="diabetes-gan", n="lots", seed="-3")
-    assert "using 1,000 rows instead" in texts(at.error) and "seed must be" in texts(at.error)
+    assert "using 1,000 instead" in texts(at.error) and "seed must be" in texts(at.error)
+    at.run()  # the bad values left the URL with the first run: no message the second time
+    assert not at.error and "n" not in at.query_params and "seed" not in at.query_params
+    at.number_input(key="sample:seed").set_value(-3).run()  # typed: a worded message, and no rows from seed 0
+    assert "Seed: seed must be a whole number from 0" in texts(at.error) and not at.dataframe
 
 
 def test_sample_url_state_is_reproducible(built):
@@ -262,7 +269,7 @@ def test_diagnostics_every_section(built):
 def test_diagnostics_limits_and_missing_data(built, monkeypatch, tmp_path):
     at = open_page("diagnostics", model="diabetes-gan")
     at.number_input(key="diagnostics:n").set_value(30_000).run()
-    assert "20,000" in texts(at.error)
+    assert "20,000" in texts(at.info) and at.number_input(key="diagnostics:n").value == 20_000
     at = open_page("diagnostics", model="diabetes-gan", **{"class": "maybe"})
     assert "Unknown class `'maybe'`" in texts(at.error)
     (tmp_path / "file").write_text("")
@@ -364,7 +371,8 @@ def test_corrupt_onnx_with_matching_hash_is_reported(app_models, tmp_path, monke
     monkeypatch.setenv("GAN_EXPLORER_MODELS", str(tmp_path))
     at = open_page()
     assert "cannot be loaded by onnxruntime" in texts(at.error)
-    assert len(at.dataframe) == 2  # the comparison table and the working model's preview
+    assert len(at.dataframe) == 2  # the comparison table, and the working model still shows its preview
+    assert sorted(frame(at)["id"]) == ["diabetes-cgan", "garbled"]  # its card verifies; its preview says why not
     at = open_page("sample", model="garbled")
     assert "cannot be loaded by onnxruntime" in texts(at.error) and not at.dataframe
 
@@ -412,3 +420,32 @@ def test_seed_table_summarises_each_model_separately(models_env):
                  and d.value.astype(str).apply(lambda c: c.str.contains("±")).any().any()]
     assert len(summaries) == 1
     assert sorted(summaries[0]["model"]) == sorted(seeds["model"].unique())
+
+
+# ------------------------------------------------------------------ state carried between models and pages
+def test_switching_model_drops_the_last_models_settings_and_clamps_once(monkeypatch):
+    if not committed_models():
+        pytest.skip("no committed models in exported/ yet")
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(ROOT / "exported"))
+    cards = {p.parent.name: p for p in (ROOT / "exported").glob("*/card.json")}
+    label = next((i for i in sorted(cards) if i.endswith("-cgan") and not i.startswith("mnist")), None)
+    confidence = next((i for i in sorted(cards) if i.endswith("-confgan")), None)
+    digits = next((i for i in sorted(cards) if i.startswith("mnist")), None)
+    if not (label and confidence and digits):
+        pytest.skip("needs a class-conditional, a confidence and a digit model")
+    at = open_page("condition", model=label, n=300)
+    other = at.selectbox(key="condition:class").options[0]
+    at.selectbox(key="condition:class").select(other).run()
+    assert at.query_params["condition"] == other
+    at.selectbox(key="condition:model").select(confidence).run()
+    assert "condition" not in at.query_params and at.query_params["model"] == confidence
+    assert not at.exception and not at.error, texts(at.error)
+
+    at = open_page("sample", model=label)  # 2,000 rows typed for a table model, then a digit model picked
+    at.number_input(key="sample:n").set_value(2000).run()
+    at.selectbox(key="sample:model").select(digits).run()
+    assert not at.error and not at.exception, texts(at.error)
+    assert "2,000" in texts(at.info) and at.number_input(key="sample:n").value == 1000
+    assert len(at.image) == 1
+    at.run()
+    assert "2,000" not in texts(at.info)  # said once

@@ -102,11 +102,11 @@ def test_headline_and_helpers():
 # ------------------------------------------------------------------ Home
 def test_home_shows_image_metrics_and_previews():
     at = open_page()
-    labels = [m.label for m in at.metric]
-    assert "Fréchet × ref" in labels and "Precision" in labels and "Recall" in labels
+    table = next(d.value for d in at.dataframe if "Fréchet × real ↓" in d.value)
+    assert {"Precision ↑", "Recall ↑"} <= set(table.columns) and len(table) == len(CARDS)
     if any(c.get("condition") for c in CARDS.values()):
-        assert "Cond. accuracy" in labels
-        assert "seed 0, one of each digit" in captions(at)
+        assert table["Right digit ↑"].notna().any()
+    assert len(at.image) == len(CARDS)  # a preview of each
 
 
 # ------------------------------------------------------------------ Diagnostics
@@ -170,9 +170,9 @@ def test_diagnostics_bad_inputs():
     model_id = pick()
     at = open_page("diagnostics", model=model_id, n=N)
     at.number_input(key="diagnostics:n").set_value(9000).run()
-    assert "5,000" in texts(at.error) and not at.exception
+    assert "5,000" in texts(at.info) and not at.exception and at.number_input(key="diagnostics:n").value == 5000
     at = open_page("diagnostics", model=model_id, n="lots")
-    assert "Rows = `'lots'`" in texts(at.error)
+    assert "= `'lots'`" in texts(at.error)
 
 
 def test_diagnostics_without_mnist_data_still_judges_samples(no_data):
@@ -249,6 +249,6 @@ def test_condition_bad_inputs():
     assert "images per digit must be a whole number from 1 to 20" in texts(at.error)
     assert captions(at) == ["10 × 8: row = digit asked for, seed 0"]
     at = open_page("condition", model=model_id, condition="7", n=5000)
-    assert "1,000" in texts(at.error) and len(at.image) == 1
+    assert "5,000" in texts(at.info) and "1,000" in texts(at.info) and len(at.image) == 1
     at = open_page("condition", model=model_id, condition="eleven")
     assert "unknown class `'eleven'`" in texts(at.error)

@@ -158,7 +158,7 @@ def test_kill_during_export_keeps_the_previous_model_served(killed_runs, monkeyp
     monkeypatch.setenv("GAN_EXPLORER_RAISE", "1")
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert len(at.dataframe) == 1 and MODEL in " ".join(str(t.value) for t in at.table)
+    assert len(at.dataframe) == 2 and list(at.dataframe[0].value["id"]) == [MODEL]  # comparison table + preview
 
 
 def test_next_resume_exports_the_same_model_as_an_uninterrupted_run(killed_runs):
@@ -202,7 +202,10 @@ def test_corrupt_and_mismatched_committed_models_are_refused_others_work(tmp_pat
     errors = " | ".join(str(e.value) for e in at.error)
     for model_id in (corrupt, mismatched):
         assert model_id in errors and "sha256" in errors
-    assert len(at.dataframe) == len(tables) - 2  # every other table model previews rows (digits show images)
+    # a comparison table per dataset, and every other table model previews rows (digits show images)
+    datasets = {json.loads((root / m / "card.json").read_text())["dataset"] for m in os.listdir(root)
+                if (root / m / "card.json").is_file() and m not in (corrupt, mismatched)}
+    assert len(at.dataframe) == len(datasets) + len(tables) - 2
     working = tables[2]
     at.switch_page("app_pages/sample.py")
     at.query_params["model"] = corrupt

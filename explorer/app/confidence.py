@@ -43,7 +43,7 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
     value0 = round(start_value(state.initial("confidence", None)) * 20) / 20
     requested = st.slider("Target confidence", RANGE[0], RANGE[1], float(np.clip(value0, *RANGE)), 0.05,
                           key=f"{page}:confidence")
-    state.remember("confidence", f"{requested:.2f}")
+    state.remember("confidence", f"{requested:.2f}", "0.50")
     rows = model.sample(n, seed=seed, confidence=requested)
     achieved = model.judge_confidence(rows)
     a, b, d = st.columns(3)

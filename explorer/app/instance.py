@@ -86,7 +86,7 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
                     horizontal=True, key=f"{page}:split")
     row = b.number_input(f"Row number (0 – {sizes[split] - 1:,})", 0, sizes[split] - 1,
                          min(row0, sizes[split] - 1) if split == split0 else 0, key=f"{page}:row:{split}")
-    state.remember("row", f"{split}:{row}")
+    state.remember("row", f"{split}:{row}", "training:0")
     instance = frames[split].iloc[[row]]
     st.caption("The chosen row")
     st.dataframe(instance, hide_index=True, width="stretch")

@@ -8,17 +8,21 @@ choice back to the URL so any view can be shared. No torch here.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 from pathlib import Path
+from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explorer.runtime.models import Model, ModelError, check_n, discover, models_root
 from explorer.text import brief
+from explorer.app.failures import fragment as guarded_fragment
 
 # explorer.data.tables (scikit-learn, scipy) is imported only by the functions that read real data,
 # so the pages that need none (Home, Sample, Interpolate, Training) start in about a second.
@@ -81,22 +85,84 @@ def format_condition(condition: str | dict[str, float]) -> str:
     return ",".join(f"{k}:{v:g}" for k, v in condition.items())
 
 
-# ---------------------------------------------------------------- URL + cross-page state
+# ---------------------------------------------------------------- URL state
+# The URL holds only what differs from a page's defaults, and a run writes it once (``flush``): the browser
+# adds one history entry per change, so Back goes to the previous view, not to the same view half-built.
+# Sidebar navigation keeps the query string, so choices follow the user from page to page.
+MODEL_KEYS = ("condition", "class", "confidence", "row", "grid", "between", "image_a", "image_b", "filter")
+_PENDING, _PAGE = "url:pending", "url:page"
+
+
 def initial(key: str, default):
-    """Start value of a control: the URL first (shared links), then the last page's choice."""
+    """Start value of a control: the URL (a shared link), else what the user chose on the last page
+    (Streamlit clears the query string on page changes), else ``default``."""
+    pending = st.session_state.get(_PENDING, {})
+    if key in pending:
+        return default if pending[key] is None else pending[key]
     if key in st.query_params:
         return st.query_params[key]
+    if len(st.query_params):  # a link or a history entry: it says all that differs from the defaults
+        return default
     value = st.session_state.get(f"shared:{key}")
     return default if value is None else value
 
 
-def remember(key: str, value) -> None:
-    """Keep a choice for the other pages and in the URL."""
-    st.session_state[f"shared:{key}"] = value
-    if value is None:
-        st.query_params.pop(key, None)
-    elif st.query_params.get(key) != str(value):
-        st.query_params[key] = str(value)
+def remember(key: str, value, default=None) -> None:
+    """Keep a choice for the URL and the next page; a value equal to ``default`` is left out of both
+    (another page, or another model, may have another default). Written at the end of the run."""
+    kept = None if value is None or value == default else str(value)
+    st.session_state.setdefault(_PENDING, {})[key] = kept
+    st.session_state[f"shared:{key}"] = kept
+
+
+def flush() -> None:
+    """Write the run's choices to the URL in one update. A user's change adds one browser history entry;
+    the first run of a page (arriving from the sidebar, a link, Back) only completes the URL the browser
+    already shows, so it replaces that entry: Streamlit's frontend would push a second one for the same view,
+    and Back would then land on the same page, half-built."""
+    pending = st.session_state.pop(_PENDING, None) or {}
+    ctx = get_script_run_ctx()
+    page = ctx.page_script_hash if ctx else None
+    arrival = st.session_state.get(_PAGE) != page
+    st.session_state[_PAGE] = page
+    current = st.query_params.to_dict()
+    wanted = {k: v for k, v in {**current, **pending}.items() if v is not None}
+    if wanted == current:
+        return
+    if not arrival or ctx is None:
+        st.query_params.from_dict(wanted)
+        return
+    with ctx.session_state.query_params() as params:  # the server's copy, without a message to the browser
+        params.clear_with_no_forward_msg(preserve_embed=True)
+        for key, value in wanted.items():
+            params.set_with_no_forward_msg(key, value)
+    ctx.query_string = urlencode(wanted)
+    # no Streamlit call replaces the browser's URL without a new history entry, hence this one line of script
+    st.html(f"<script>history.replaceState(history.state, '', location.pathname + "
+            f"{json.dumps('?' + ctx.query_string)});</script>", unsafe_allow_javascript=True)
+
+
+def fragment(func):
+    """``explorer.app.failures.fragment`` (``st.fragment`` with errors reported) whose URL choices are
+    written when the fragment's own rerun ends."""
+    def run(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        finally:
+            flush()
+    run.__name__, run.__doc__, run.__qualname__ = func.__name__, func.__doc__, func.__qualname__
+    return guarded_fragment(run)
+
+
+def stop():
+    """``st.stop()`` after writing the run's URL choices (a stopped run sends nothing more)."""
+    flush()
+    st.stop()
+
+
+def clamp_notice(what: str, asked, used, why: str) -> None:
+    """Say once, where the control is, that a value from the link or another model was changed to fit."""
+    st.info(f"{what}: {asked:,} {why}; using {used:,}.", icon=":material/tune:")
 
 
 # ---------------------------------------------------------------- caches
@@ -166,7 +232,7 @@ def open_model(model_id: str) -> Model:
         return load_model(model_id)
     except ModelError as exc:
         st.error(str(exc), icon=ERROR_ICON)
-        st.stop()
+        stop()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -269,13 +335,19 @@ def headline(metrics: dict) -> dict:
     return {k: round(float(metrics[k]), 3) for k in keys if isinstance(metrics.get(k), (int, float))}
 
 
-def _describe(card: dict) -> str:
-    return f"{card.get('title', card.get('id'))} ({card.get('id')})"
+def _titles(cards: dict[str, dict]) -> dict[str, str]:
+    from explorer.app.naming import titles
+    return titles(cards)
 
 
 def pick_model(page: str, cards: dict[str, dict], refused: dict[str, str] | None = None,
                where=None, what: str = "models") -> str | None:
-    """Model select box; an unknown or refused id in the URL gets a clear message, not a traceback."""
+    """Model select box; an unknown or refused id in the URL gets a clear message, not a traceback.
+    Called first on every page: after Back or Forward the page's controls start again from the URL."""
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.is_history_navigation:
+        for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{page}:")]:
+            del st.session_state[key]
     options = [i for i, c in cards.items() if where is None or where(c)]
     if not options:
         return None
@@ -290,42 +362,72 @@ def pick_model(page: str, cards: dict[str, dict], refused: dict[str, str] | None
             st.error(f"Unknown model {brief(wanted)} in the URL; available: {', '.join(options)}.", icon=ERROR_ICON)
         wanted = None
     index = options.index(wanted) if wanted in options else 0
+    names = _titles(cards)
     choice = st.selectbox("Model", options, index=index, key=f"{page}:model",
-                          format_func=lambda i: _describe(cards[i]))
-    remember("model", choice)
+                          format_func=lambda i: f"{names[i]} ({i})")
+    if choice != options[index]:  # picked by the user: the model's own settings of the last one go
+        for key in MODEL_KEYS:
+            remember(key, None)
+        remember("model", choice)
+    elif wanted is not None:
+        remember("model", choice)
     return choice
 
 
-def pick_seed(page: str, label: str = "Seed", key: str = "seed", default: int = 0) -> int:
+def pick_seed(page: str, label: str = "Seed", key: str = "seed", default: int = 0) -> int | None:
+    """Seed box; returns None (after saying why, worded like a bad row count) when the value is not usable."""
     raw = initial(key, default)
     try:
         start = parse_seed(raw)
     except ValueError as exc:
-        st.error(f"{exc}; using {default}.", icon=ERROR_ICON)
+        st.error(f"{label} = {brief(raw)} (from the link): {exc}; using {default}.", icon=ERROR_ICON)
+        remember(key, None)
         start = default
-    value = st.number_input(label, min_value=0, max_value=SEED_MAX, value=start, step=1, key=f"{page}:{key}",
-                            help="The same model, seed and condition always give the same output.")
-    remember(key, int(value))
-    return int(value)
+    # no min/max on the box: a typed -3 gets the message below instead of the browser's bare red outline
+    value = st.number_input(label, value=start, step=1, key=f"{page}:{key}",
+                            help=f"A whole number from 0 to {SEED_MAX:,}. The same model, seed and condition "
+                                 "always give the same output.")
+    try:
+        seed = parse_seed(value)
+    except ValueError as exc:
+        st.error(f"{label}: {exc}", icon=ERROR_ICON)
+        return None
+    remember(key, seed, default)
+    return seed
+
+
+def _over(value, limit: int) -> bool:
+    """A whole count above ``limit``: clamped, not refused."""
+    try:
+        return check_n(value) > limit
+    except ValueError:
+        return False
 
 
 def pick_n(page: str, default: int = 1000, limit: int = APP_MAX_ROWS, label: str = "Rows") -> int | None:
-    """Row count box; returns None (after showing why) when the value is not usable."""
-    raw = initial("n", default)
-    try:
-        start = parse_n(raw, limit)
-    except ValueError as exc:
-        st.error(f"Rows = {brief(raw)} (from the link or the previous page): {exc}; using {default:,} rows instead.",
-                 icon=ERROR_ICON)
-        start = default
-    value = st.number_input(label, value=start, step=100, key=f"{page}:n",
-                            help=f"At most {limit:,} rows per request.")
+    """Row count box; a count over this page's and model's limit is clamped to it, saying so once (the
+    box shows the clamped value); returns None (after showing why) when the value is not usable."""
+    key = f"{page}:n"
+    raw = st.session_state[key] if key in st.session_state else initial("n", default)  # the box, else the URL
+    start = default
+    if _over(raw, limit):  # typed, from the link, or kept from a model that allows more
+        clamp_notice(label, int(float(raw)), limit, f"is more than this model allows here (at most {limit:,})")
+        start = limit
+        if key in st.session_state:
+            st.session_state[key] = limit
+    elif key not in st.session_state:
+        try:
+            start = parse_n(raw, limit)
+        except ValueError as exc:
+            st.error(f"{label} = {brief(raw)} (from the link): {exc}; using {default:,} instead.", icon=ERROR_ICON)
+            remember("n", None)
+    value = st.number_input(label, value=start, step=100, key=key, help=f"At most {limit:,} per request.")
     try:
         n = parse_n(value, limit)
     except ValueError as exc:
-        st.error(str(exc), icon=ERROR_ICON)
+        st.error(f"{label}: {exc}", icon=ERROR_ICON)
         return None
-    remember("n", n)
+    remember("n", n, default)
     return n
 
 
