@@ -107,11 +107,18 @@ def walk():
                    + (f", digit {label} held fixed" if label is not None else "") + "; under each frame the judge's "
                    "label and confidence.")
         return
-    rows = model.generate(z, [label] * steps if label is not None else None)
+    held, fixed = {}, ""  # a confidence or instance condition is held fixed along the path, like a class
+    if model.confidence_conditioned:
+        held["confidence"] = np.full(steps, float(np.median(model.condition["train_quantiles"])))
+        fixed = f", the training rows' median confidence ({held['confidence'][0]:.2f}) held fixed"
+    if model.instance_conditioned:
+        held["instance"] = np.repeat(model.instances(1, seed_a), steps, axis=0)
+        fixed = f", the real row that seed {seed_a} draws held fixed"
+    rows = model.generate(z, [label] * steps if label is not None else None, **held)
     st.altair_chart(charts.paths(an.numeric_paths(rows, card)), width="stretch")
     st.dataframe(an.interpolation_frame(rows), hide_index=True, width="stretch")
     st.caption(f"{method} path, {steps} steps, seed {seed_a} → seed {seed_b}; latent distance "
-               f"{float(np.linalg.norm(za - zb)):.2f}.")
+               f"{float(np.linalg.norm(za - zb)):.2f}{fixed}.")
 
 
 def strip(images: np.ndarray) -> None:

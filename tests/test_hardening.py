@@ -194,3 +194,20 @@ def test_home_shows_no_server_path(quick_models, tmp_path, monkeypatch):
         at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
         assert not at.exception
         assert str(root) not in everything(at) and str(ROOT) not in everything(at)
+
+
+# ---------------------------------------------------------------- found by the URL fuzz: Interpolate
+@pytest.mark.parametrize("model_id", ["diabetes-confgan", "adult-icgan"])
+def test_interpolate_holds_a_confidence_or_instance_condition_fixed(model_id, monkeypatch):
+    """The page's fallback for a fuzzed ?model= is the first model, an IC-GAN: it raised 'give finite
+    instance embeddings' (and a confidence GAN 'give one per row')."""
+    if not (ROOT / "exported" / model_id / "card.json").is_file():
+        pytest.skip("needs the committed models")
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(ROOT / "exported"))
+    monkeypatch.setenv("GAN_EXPLORER_RAISE", "1")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page("app_pages/interpolate.py")
+    at.query_params.update({"model": model_id, "steps": "5"})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.dataframe[0].value) == 5 and "held fixed" in texts(at.caption)

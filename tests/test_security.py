@@ -19,7 +19,7 @@ from explorer.runtime import models as models_module
 from explorer.runtime.models import Model, ModelError
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVING = [ROOT / "streamlit_app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "explorer").glob("*.py"))]
+SERVING = [ROOT / "streamlit_app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "explorer").rglob("*.py"))]
 ALL_CODE = SERVING + [p for d in ("training", "benchmarks", "tests") for p in sorted((ROOT / d).glob("*.py"))]
 
 
@@ -51,6 +51,27 @@ def test_no_raw_html_on_the_serving_side():
             value = keyword(node, "unsafe_allow_html")
             assert value is None or (isinstance(value, ast.Constant) and value.value is False), \
                 f"{path.name}:{node.lineno}: unsafe_allow_html"
+
+
+MARKDOWN_CALLS = ("error", "warning", "info", "success", "toast", "markdown", "caption", "write", "title", "header",
+                  "subheader")
+
+
+def test_messages_never_echo_a_repr_as_markdown():
+    """Streamlit renders these calls' text as markdown: a value echoed with ``{x!r}`` would turn a crafted URL
+    parameter into a link or an image. Echo with ``explorer.text.brief`` (a code span) instead; the fuzz test
+    (test_url_fuzz.py) checks the pages' behaviour."""
+    checked = 0
+    for path in SERVING:
+        for name, node in calls(path):
+            if name.rpartition(".")[2] not in MARKDOWN_CALLS or not name.startswith(("st.", "left.", "right.", "col")):
+                continue
+            checked += 1
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                for part in ast.walk(arg):
+                    assert not (isinstance(part, ast.FormattedValue) and part.conversion == ord("r")), \
+                        f"{path.relative_to(ROOT)}:{node.lineno}: {{...!r}} in {name}(); use explorer.text.brief"
+    assert checked > 50
 
 
 def test_onnx_sessions_are_opened_only_after_the_hash_check():

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from training.gan import GANConfig
 
@@ -27,20 +28,60 @@ def config_for(dataset: str, arch: str, seed: int = 0, quick: bool = False, **ov
 
 
 def parse_override(text: str) -> tuple[str, object]:
-    """``key=value`` from the command line, typed like the GANConfig field it sets."""
+    """``key=value`` from the command line, typed like the GANConfig field it sets and range-checked."""
     key, _, raw = text.partition("=")
     fields = {f.name: f for f in dataclasses.fields(GANConfig)}
     if key not in fields or not raw:
         raise ValueError(f"--set expects key=value with key one of {sorted(fields)}, got {text!r}")
-    return key, typed(raw, getattr(GANConfig(), key))
+    return key, typed(raw, getattr(GANConfig(), key), key)
 
 
-def typed(raw: str, default):
-    """A command-line value typed like the default it replaces (tables' and digits' ``--set`` alike)."""
+# What each numeric setting allows (tables' GANConfig and the digits' settings alike); a value outside
+# is refused before anything is trained or written.
+WHOLE_POSITIVE = {"epochs", "batch_size", "batch", "latent_dim", "noise_dim", "n_critic", "pac", "instance_k",
+                  "eval_every", "width", "decoder_width", "g_hidden", "d_hidden"}
+POSITIVE = {"lr_g", "lr_d"}
+FRACTION = {"dropout", "label_smoothing", "label_flip", "ema", "betas"}  # from 0 up to (not including) 1
+TRUE, FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
+
+
+def typed(raw: str, default, key: str = "value"):
+    """A command-line value typed like the default it replaces (tables' and digits' ``--set`` alike); a
+    ``ValueError`` names the key and what it allows."""
     if isinstance(default, bool):
-        return raw.lower() in ("1", "true", "yes")
+        if raw.lower() not in TRUE + FALSE:
+            raise ValueError(f"--set {key}={raw}: {key} must be true or false")
+        return raw.lower() in TRUE
     if isinstance(default, tuple):
-        return tuple(type(default[0])(v) for v in raw.split(","))
-    if default is None:
+        value = tuple(_number(v, type(default[0]), key, raw) for v in raw.split(","))
+    elif default is None:
         return None if raw.lower() == "none" else raw
-    return type(default)(raw)
+    elif isinstance(default, (int, float)):
+        value = _number(raw, type(default), key, raw)
+    else:
+        return type(default)(raw)
+    for v in value if isinstance(value, tuple) else (value,):
+        _check_range(key, v, raw)
+    return value
+
+
+def _number(text: str, kind: type, key: str, raw: str):
+    what = "a whole number" if kind is int else "a number"
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ValueError(f"--set {key}={raw}: {key} must be {what}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"--set {key}={raw}: {key} must be a finite number")
+    return value
+
+
+def _check_range(key: str, value, raw: str) -> None:
+    if key in WHOLE_POSITIVE and value < 1:
+        raise ValueError(f"--set {key}={raw}: {key} must be 1 or more")
+    if key in POSITIVE and value <= 0:
+        raise ValueError(f"--set {key}={raw}: {key} must be above 0")
+    if key in FRACTION and not 0 <= value < 1:
+        raise ValueError(f"--set {key}={raw}: {key} must be from 0 up to (not including) 1")
+    if value < 0:
+        raise ValueError(f"--set {key}={raw}: {key} must not be negative")

@@ -127,6 +127,7 @@ def write_atomically(root: Path, model_id: str, write) -> Path:
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     _recover(root, model_id)
+    _clean_stale(root)
     tmp = root / f".tmp-{model_id}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -282,6 +283,24 @@ def _swap(tmp: Path, final: Path) -> None:
         os.replace(final, old)
     os.replace(tmp, final)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _clean_stale(root: Path) -> None:
+    """Remove the ``.tmp-<id>-<pid>`` folders of exports whose process is gone (killed mid-export)."""
+    for folder in root.glob(".tmp-*-*"):
+        pid = folder.name.rpartition("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _recover(root: Path, model_id: str) -> None:

@@ -11,13 +11,14 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 from pathlib import Path
 
 import torch
 
-from explorer.data.tables import TABLES, load_table
+from explorer.data.tables import TABLES, DataUnavailable, load_table
 from training.configs import config_for, parse_override
 from training.export import export
 from training import run_digits
@@ -28,19 +29,49 @@ from training.instance import InstanceGAN
 ESTIMATORS = {"confgan": ConfidenceGAN, "icgan": InstanceGAN}
 
 ROOT = Path(__file__).resolve().parent.parent
+SUFFIX = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
+
+
+class Parser(argparse.ArgumentParser):
+    """Errors as one line naming the flag and what it allows (exit code 2), without the usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def whole(low: int, high: int | None = None):
+    """An argparse type: a whole number from ``low`` (to ``high``)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            allowed = f"from {low:,} to {high:,}" if high is not None else f"{low} or more"
+            raise argparse.ArgumentTypeError(f"must be a whole number {allowed}, got {text!r}")
+        return value
+    return parse
+
+
+def suffix(text: str) -> str:
+    """``--suffix`` becomes part of folder and checkpoint names: no path separators or '..'."""
+    if text and (not SUFFIX.fullmatch(text) or ".." in text):
+        raise argparse.ArgumentTypeError(f"may hold letters, digits, '.', '_' and '-' only (no '/' or '..'), "
+                                         f"got {text!r}")
+    return text
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="python -m training.run", description=__doc__,
+    parser = Parser(prog="python -m training.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="all", help=f"one of {', '.join(TABLES)}, all (the tables) or mnist")
     parser.add_argument("--arch", default="all", help="gan, cgan, confgan (judge-confidence input), icgan "
                         "(instance input: rows like a chosen one) or all "
                         "(gan and cgan); for mnist: "
                         "latent-gan, latent-cgan, pixel-cgan, mlp-gan or all")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=int, help="override the dataset's default epochs")
+    parser.add_argument("--seed", type=whole(0, 2**32 - 1), default=0)
+    parser.add_argument("--epochs", type=whole(1), help="override the dataset's default epochs (1 or more)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override any GANConfig field, e.g. --set loss=bce --set g_hidden=256,256; for mnist "
                         "a digit setting, e.g. --set width=16 (the pixel cGAN's generator channels) or --set "
@@ -49,15 +80,23 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     parser.add_argument("--out", type=Path, default=ROOT / "exported", help="where models are exported")
     parser.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
-    parser.add_argument("--suffix", default="", help="appended to the model id (sweeps, seed runs)")
+    parser.add_argument("--suffix", type=suffix, default="",
+                        help="appended to the model id (sweeps, seed runs): letters, digits, '.', '_', '-'")
     parser.add_argument("--no-eval", action="store_true", help="skip the holdout metrics at export")
-    parser.add_argument("--threads", type=int, default=1,
+    parser.add_argument("--threads", type=whole(1, 256), default=1,
                         help="torch CPU threads; fixed so reruns reproduce bit for bit (small nets gain "
                              "little from more, and a second busy process no longer stalls training)")
     args = parser.parse_args(argv)
 
     command = "python -m training.run " + shlex.join(argv)
     if args.dataset == "mnist":
+        if args.arch != "all" and args.arch not in run_digits.ARCHS:
+            parser.error(f"--arch {args.arch!r} is not an MNIST architecture; choose one of "
+                         f"{', '.join(run_digits.ARCHS)} or all")
+        try:  # every --set checked before anything is trained or written
+            run_digits.parse_settings(list(run_digits.ARCHS) if args.arch == "all" else [args.arch], args.set)
+        except ValueError as exc:
+            parser.error(str(exc))
         return run_digits.main(args.arch, command, args.out, args.checkpoints, args.seed, args.epochs, args.quick,
                                args.suffix, args.threads, evaluate=not args.no_eval, overrides=args.set)
     datasets = list(TABLES) if args.dataset == "all" else [args.dataset]
@@ -72,10 +111,14 @@ def main(argv: list[str] | None = None) -> list[Path]:
         configs = {(d, a): config_for(d, a, args.seed, args.quick, **overrides) for d in datasets for a in archs}
     except ValueError as exc:
         parser.error(str(exc))
+    try:  # a missing or damaged data file is named before anything is trained or written
+        tables = {d: load_table(d) for d in datasets}
+    except DataUnavailable as exc:
+        parser.error(str(exc))
     torch.set_num_threads(args.threads)
     written = []
     for (dataset, arch), config in configs.items():
-        table = load_table(dataset)
+        table = tables[dataset]
         model_id = f"{dataset}-{arch}{args.suffix}"
         ckpt = args.checkpoints / f"{model_id}.pt"
         gan = ESTIMATORS.get(arch, TabularGAN)(config).fit(table, checkpoint=ckpt, resume=args.resume)

@@ -225,11 +225,11 @@ def parse_settings(archs: list[str], texts: list[str]) -> dict:
     for text in texts:
         key, _, raw = text.partition("=")
         if key not in known or not raw:
-            raise SystemExit(f"--set expects key=value with key one of {sorted(known)}, got {text!r}")
+            raise ValueError(f"--set expects key=value with key one of {sorted(known)}, got {text!r}")
         lacking = [a for a in archs if key in NET_KEYS and key not in SETTINGS[a]]
         if lacking:
-            raise SystemExit(f"--set {key}: not a setting of {', '.join(lacking)}")
-        out[key] = typed(raw, SETTINGS[archs[0]].get(key, fields.get(key)))
+            raise ValueError(f"--set {key}: not a setting of {', '.join(lacking)}")
+        out[key] = typed(raw, SETTINGS[archs[0]].get(key, fields.get(key)), key)
     return out
 
 

@@ -296,14 +296,17 @@ def real_table(name: str):
 
 
 def data_help(exc: Exception, dataset: str) -> str:
-    """How to make real data available, for the pages that need it."""
-    from explorer.data.tables import DATA_ENV, OPENML_IDS
+    """How to make real data available, for the pages that need it (no server path in it)."""
+    from explorer.data.tables import DATA_ENV, OPENML_IDS, data_dir
     ident = OPENML_IDS.get(dataset, "?")
+    details = str(exc)
+    for folder in {str(data_dir().resolve()), str(data_dir())}:
+        details = details.replace(folder, "the data folder")
     return (f"The real **{dataset}** data is not available, so this comparison cannot be made "
             f"(sampling, conditioning and interpolation still work from the models alone).\n\n"
-            f"Set the environment variable `{DATA_ENV}` to a folder holding the dataset files "
-            f"(currently `{os.environ.get(DATA_ENV, 'data')}`), or run the app once on a machine "
-            f"that is online so it downloads OpenML dataset {ident} into that folder.\n\nDetails: {exc}")
+            f"Set the environment variable `{DATA_ENV}` on the server to a folder holding the dataset files, "
+            f"or run the app once on a machine that is online so it downloads OpenML dataset {ident} into that "
+            f"folder.\n\nDetails: {details}")
 
 
 # ---------------------------------------------------------------- widgets
@@ -357,7 +360,7 @@ def pick_model(page: str, cards: dict[str, dict], refused: dict[str, str] | None
             st.error(f"Model {brief(wanted)} is refused: {refused[wanted]}", icon=ERROR_ICON)
         elif wanted in cards:
             st.warning(f"Model {brief(wanted)} does not fit this page (it shows {what}); "
-                       f"showing {options[0]!r} instead.")
+                       f"showing {brief(options[0])} instead.")
         else:
             st.error(f"Unknown model {brief(wanted)} in the URL; available: {', '.join(options)}.", icon=ERROR_ICON)
         wanted = None

@@ -7,6 +7,7 @@ variable and the file so the user knows exactly what to provide.
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,16 @@ TABLES = ("adult", "credit-g", "diabetes")
 
 class DataUnavailable(FileNotFoundError):
     """A dataset file is missing and could not be downloaded."""
+
+
+class DataCorrupt(DataUnavailable):
+    """A dataset file is there but cannot be read (truncated, edited, another format): the message names
+    the file and the fix. A DataUnavailable, so every page that copes with missing data copes with it."""
+
+
+def damaged(filename: str, problem: str) -> DataCorrupt:
+    return DataCorrupt(f"{filename} is damaged: {problem}; delete it to download it again, or replace it "
+                       f"with the original file")
 
 
 @dataclass
@@ -113,14 +124,26 @@ def _write_arff(frame: pd.DataFrame, path: Path, relation: str) -> None:
 
 def _read_adult(filename: str) -> pd.DataFrame:
     path = _require(filename, "adult")
-    df = pd.read_csv(path, header=None, names=ADULT_COLUMNS, skipinitialspace=True,
-                     skiprows=1 if filename.endswith(".test") else 0, dtype=str)
+    skip = 1 if filename.endswith(".test") else 0
+    try:
+        df = pd.read_csv(path, header=None, names=ADULT_COLUMNS, skipinitialspace=True, skiprows=skip, dtype=str)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise damaged(filename, str(exc).strip()) from None
+    short = df.isna().any(axis=1).to_numpy()  # the UCI files mark missing values with '?', never a blank
+    if short.any():
+        row = int(short.argmax())
+        raise damaged(filename, f"line {row + 1 + skip} has {int(df.iloc[row].notna().sum())} of "
+                                f"{len(ADULT_COLUMNS)} fields (a truncated download?)")
     df["income"] = df["income"].str.rstrip(".")
     return df
 
 
 def _read_arff(filename: str, dataset: str) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    data, meta = arff.loadarff(_require(filename, dataset))
+    path = _require(filename, dataset)
+    try:
+        data, meta = arff.loadarff(path)
+    except (arff.ArffError, ValueError, UnicodeDecodeError, IndexError) as exc:
+        raise damaged(filename, f"not a readable ARFF file ({exc})") from None
     df = pd.DataFrame(data)
     categories = {}
     for name in meta.names():
@@ -133,8 +156,11 @@ def _read_arff(filename: str, dataset: str) -> tuple[pd.DataFrame, dict[str, lis
 
 def _finish(name, train, holdout, target, numeric, categories, split) -> Table:
     for col in numeric:
-        train[col] = pd.to_numeric(train[col]).astype(float)
-        holdout[col] = pd.to_numeric(holdout[col]).astype(float)
+        try:
+            train[col] = pd.to_numeric(train[col]).astype(float)
+            holdout[col] = pd.to_numeric(holdout[col]).astype(float)
+        except (ValueError, TypeError) as exc:
+            raise damaged(f"the {name} data", f"column {col!r} holds a non-number ({exc})") from None
     counts = train[target].value_counts()
     return Table(name=name, train=train.reset_index(drop=True), holdout=holdout.reset_index(drop=True),
                  target=target, numeric=numeric, categorical=list(categories), categories=categories,
@@ -175,5 +201,10 @@ def load_table(name: str) -> Table:
 
 def load_mnist() -> dict[str, np.ndarray]:
     """MNIST as uint8 arrays: x_train (60000, 28, 28), y_train, x_test, y_test."""
-    with np.load(_require("mnist.npz", "mnist")) as npz:
-        return {k: npz[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    try:
+        with np.load(_require("mnist.npz", "mnist"), allow_pickle=False) as npz:
+            return {k: npz[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    except DataUnavailable:
+        raise
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise damaged("mnist.npz", f"not a readable .npz with x_train, y_train, x_test, y_test ({exc})") from None
