@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 
 from explorer.metrics import digits as dm
+from explorer.paths import checkpoints_dir
 from training import digits
 from training.digit_nets import Judge, PixelDiscriminator, PixelGenerator
 from training.run_digits import judge, load
@@ -51,7 +52,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--steps", type=int, default=600, help="fine-tuning budget (generator steps)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
+    parser.add_argument("--checkpoints", type=Path, default=checkpoints_dir(),
+                        help="checkpoint folder (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "freezed.csv")
     parser.add_argument("--quick", action="store_true", help="tiny budget for smoke tests")
     args = parser.parse_args(argv)

@@ -1,4 +1,5 @@
-"""Where the checkout keeps its committed models and result tables (overridable by environment)."""
+"""Where the checkout keeps its committed models and result tables (overridable by environment), and
+where training keeps its checkpoints (a user cache folder, never the source tree)."""
 from __future__ import annotations
 
 import os
@@ -16,3 +17,10 @@ def models_root() -> Path:
 def results_dir() -> Path:
     """The CSVs the app reads (seed stability, sweeps, the KS/TV ceiling): ``results/``."""
     return Path(os.environ.get(RESULTS_ENV, ROOT / "results"))
+
+
+def checkpoints_dir() -> Path:
+    """Training checkpoints and the cached digit judge and autoencoder:
+    ``$XDG_CACHE_HOME/gan-explorer/checkpoints`` (``~/.cache/...`` when unset)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "gan-explorer" / "checkpoints"

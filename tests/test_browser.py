@@ -1,6 +1,7 @@
 """End to end in headless Chromium: `streamlit run` serves the app, every page renders without an
 exception, sliders and inputs change what is drawn, the URL carries the state, and a screenshot
-of each page lands in docs/.
+of each page is taken: into a temporary folder, or into $GAN_EXPLORER_SCREENSHOTS when set
+(``python scripts/refresh_screenshots.py`` sets it to docs/ to refresh the documentation's pictures).
 
 Needs /usr/bin/chromium (`apt-get install -y chromium`) and the playwright package (its bundled
 browsers are not used). Models: $GAN_EXPLORER_MODELS when set, else the committed exported/,
@@ -26,14 +27,26 @@ playwright = pytest.importorskip("playwright.sync_api", reason="pip install play
 expect = playwright.expect
 expect.set_options(timeout=30_000)  # assertions wait for Streamlit reruns on a busy 2-core machine
 
+pytestmark = pytest.mark.slow  # a Streamlit server and Chromium: minutes on a shared 2-core machine
+
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs"
+SCREENSHOTS_ENV = "GAN_EXPLORER_SCREENSHOTS"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 PAGES = {"home": ("", "GAN Explorer"), "sample": ("sample", "Sample"), "condition": ("condition", "Condition"),
          "interpolate": ("interpolate", "Interpolate"), "diagnostics": ("diagnostics", "Diagnostics"),
          "training": ("training", "Training")}
 SLOW = 90_000  # ms: first diagnostics on a busy 2-core machine
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    """Where the page walk saves its screenshots; never a tracked folder unless asked for."""
+    if os.environ.get(SCREENSHOTS_ENV):
+        folder = Path(os.environ[SCREENSHOTS_ENV])
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +134,7 @@ def test_home_links_carry_the_model(page, server, models):
     expect(page.get_by_role("combobox", name="Model")).to_have_value(re.compile(rf"\({re.escape(ids[-1])}\)$"))
 
 
-def test_every_page_renders_and_is_screenshotted(page, server, models):
-    DOCS.mkdir(exist_ok=True)
+def test_every_page_renders_and_is_screenshotted(page, server, models, shots):
     for name, (path, title) in PAGES.items():
         query = f"?model={any_model(models)}" if name in ("condition", "diagnostics") else ""
         page.goto(f"{server}/{path}{query}")
@@ -132,7 +144,7 @@ def test_every_page_renders_and_is_screenshotted(page, server, models):
         if name in ("home", "sample", "interpolate") or (name == "condition" and conditional(models)):
             expect(page.locator('[data-testid="stDataFrame"]').last).to_be_visible()
             page.wait_for_timeout(500)  # let the grids paint before the screenshot
-        page.screenshot(path=str(DOCS / f"screenshot-{name}.png"))
+        page.screenshot(path=str(shots / f"screenshot-{name}.png"))
 
 
 def test_interpolate_slider_redraws_chart_and_table(page, server, models):
@@ -199,7 +211,7 @@ def test_sample_seed_and_bad_url(page, server, models):
     expect(page.get_by_text("100,000").first).to_be_visible()
 
 
-def test_rows_like_this_one(page, server, models):
+def test_rows_like_this_one(page, server, models, shots):
     model_id = next((p.name for p in sorted(models.glob("*-icgan")) if (p / "card.json").is_file()), None)
     need(model_id, models, "instance-conditioned model")
     page.goto(f"{server}/condition?model={model_id}&n=200")
@@ -215,7 +227,7 @@ def test_rows_like_this_one(page, server, models):
     assert "row=holdout%3A42" in page.url or "row=holdout:42" in page.url
     assert chosen.screenshot() != before
     expect(page.get_by_text("ratio (≤ 0.5 = like this row)")).to_be_visible()
-    page.screenshot(path=str(DOCS / "screenshot-rows-like-this-one.png"))
+    page.screenshot(path=str(shots / "screenshot-rows-like-this-one.png"))
 
 
 # ------------------------------------------------------------------ digit models (kind "image")
@@ -245,7 +257,7 @@ def images(tab):
     return tab.locator('[data-testid="stImage"] img')
 
 
-def test_digit_condition_grid_slider(page, server, models):
+def test_digit_condition_grid_slider(page, server, models, shots):
     model_id = need(digit_model(models, conditional=True), models, "conditional digit model")
     page.goto(f"{server}/condition?model={model_id}&grid=6")
     settle(page, "Condition")
@@ -261,10 +273,10 @@ def test_digit_condition_grid_slider(page, server, models):
     assert "grid=10" in page.url
     assert images(page).first.screenshot() != before
     page.wait_for_timeout(500)
-    page.screenshot(path=str(DOCS / "screenshot-digits-condition.png"))
+    page.screenshot(path=str(shots / "screenshot-digits-condition.png"))
 
 
-def test_digit_interpolate_between_real_test_images(page, server, models):
+def test_digit_interpolate_between_real_test_images(page, server, models, shots):
     model_id = need(digit_model(models, latent=True), models, "latent-space digit model")
     page.goto(f"{server}/interpolate?model={model_id}&between=two%20real%20test%20images&image_a=3&image_b=7&steps=8")
     settle(page, "Interpolate")
@@ -290,17 +302,17 @@ def test_digit_interpolate_between_real_test_images(page, server, models):
     settle(page)
     assert images(page).nth(1).screenshot() != second
     page.wait_for_timeout(500)
-    page.screenshot(path=str(DOCS / "screenshot-digits-interpolate.png"))
+    page.screenshot(path=str(shots / "screenshot-digits-interpolate.png"))
 
 
-def test_digit_diagnostics_sections(page, server, models):
+def test_digit_diagnostics_sections(page, server, models, shots):
     model_id = need(digit_model(models, conditional=True) or digit_model(models), models, "digit model")
     page.goto(f"{server}/diagnostics?model={model_id}&n=1000")
     settle(page, "Diagnostics")
     expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(2, timeout=SLOW)  # 3,000 images judged
     expect(page.locator('[data-testid="stMetric"]').first).to_be_visible()
     page.wait_for_timeout(1000)  # let the charts paint before the screenshot
-    page.screenshot(path=str(DOCS / "screenshot-digits-diagnostics.png"))
+    page.screenshot(path=str(shots / "screenshot-digits-diagnostics.png"))
 
     page.get_by_text("Nearest real image", exact=True).click()
     settle(page)
@@ -314,7 +326,7 @@ def test_digit_diagnostics_sections(page, server, models):
     expect(images(page)).to_have_count(12)
     settle(page)
     page.wait_for_timeout(500)
-    page.screenshot(path=str(DOCS / "screenshot-digits-nearest.png"))
+    page.screenshot(path=str(shots / "screenshot-digits-nearest.png"))
 
     page.get_by_text("Fréchet, precision, recall", exact=True).click()
     settle(page)
@@ -322,4 +334,4 @@ def test_digit_diagnostics_sections(page, server, models):
         timeout=SLOW)  # Fréchet, k-NN and a 5-fold detector on 2,000 feature vectors
     expect(page.locator('[data-testid="stMetric"]')).to_have_count(4)
     page.wait_for_timeout(500)
-    page.screenshot(path=str(DOCS / "screenshot-digits-metrics.png"))
+    page.screenshot(path=str(shots / "screenshot-digits-metrics.png"))

@@ -39,8 +39,33 @@ def test_unknown_dataset_lists_known_ones():
         load_table("iris")
 
 
-def test_missing_file_names_the_variable(tmp_path, monkeypatch):
+@pytest.fixture
+def offline(tmp_path, monkeypatch):
+    """An empty data folder and a network that refuses: the real OpenML download fails at once
+    (every request goes to a proxy on a closed local port)."""
     monkeypatch.setenv(DATA_ENV, str(tmp_path))
-    monkeypatch.setattr("explorer.data.tables._download", lambda name: (_ for _ in ()).throw(OSError("offline")))
-    with pytest.raises(DataUnavailable, match=f"{DATA_ENV}.*diabetes.arff|diabetes.arff.*{DATA_ENV}"):
+    for var in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(var, "http://127.0.0.1:9")
+    for var in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    return tmp_path
+
+
+def test_missing_file_is_one_message_naming_the_variable_and_leaves_no_folders(offline):
+    with pytest.raises(DataUnavailable) as info:
         load_table("diabetes")
+    message = str(info.value)
+    assert DATA_ENV in message and "diabetes.arff" in message and "OpenML dataset 37" in message
+    assert "\n" not in message
+    assert info.value.__cause__ is None and info.value.__suppress_context__  # no chained traceback
+    assert list(offline.iterdir()) == []  # no empty openml/ cache folders
+
+
+def test_training_cli_reports_a_missing_dataset_in_one_line(offline, capsys):
+    from training.run import main
+    with pytest.raises(SystemExit) as exit_:
+        main(["--dataset", "diabetes", "--quick", "--out", str(offline / "out")])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "error: diabetes.arff not found" in err and DATA_ENV in err
+    assert list(offline.iterdir()) == []

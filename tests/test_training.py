@@ -1,5 +1,6 @@
 """The CLI end to end on real data (tiny configs), export contract and failure handling."""
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,35 @@ def test_bad_override_is_rejected(capsys):
     with pytest.raises(SystemExit):
         main(["--dataset", "diabetes", "--set", "nonsense=1"])
     assert "--set expects key=value" in capsys.readouterr().err
+
+
+def test_checkpoints_default_to_a_user_cache_outside_the_checkout(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help_text = "".join(capsys.readouterr().out.split())  # argparse wraps long paths anywhere
+    assert f"(default:{tmp_path / 'cache' / 'gan-explorer' / 'checkpoints'})" in help_text
+
+
+def test_export_prints_nothing_the_user_cannot_act_on(tmp_path, capfd):
+    """torch.onnx.export printed 8 "torchvision is not installed" lines, a FutureWarning about its own
+    pytree code and a note on the shared batch axis for every exported graph."""
+    from training.export import onnx_export
+
+    class TwoInputs(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(5, 2)
+
+        def forward(self, a, b):
+            return self.linear(torch.cat([a, b], 1))
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        onnx_export(TwoInputs(), (torch.zeros(4, 3), torch.zeros(4, 2)), ["a", "b"], ["y"], tmp_path / "m.onnx")
+    out, err = capfd.readouterr()
+    assert [str(w.message) for w in caught] == [] and "torchvision" not in out + err
+    assert (tmp_path / "m.onnx").stat().st_size > 0
 
 
 def test_corrupt_checkpoint_gives_clear_error(diabetes, tmp_path):

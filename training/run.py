@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from explorer.data.tables import TABLES, DataUnavailable, load_table
+from explorer.paths import checkpoints_dir
 from training.configs import config_for, parse_override
 from training.export import export
 from training import run_digits
@@ -79,7 +80,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser.add_argument("--quick", action="store_true", help="tiny 2-epoch models for smoke tests")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     parser.add_argument("--out", type=Path, default=ROOT / "exported", help="where models are exported")
-    parser.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
+    parser.add_argument("--checkpoints", type=Path, default=checkpoints_dir(),
+                        help="checkpoint folder (default: %(default)s)")
     parser.add_argument("--suffix", type=suffix, default="",
                         help="appended to the model id (sweeps, seed runs): letters, digits, '.', '_', '-'")
     parser.add_argument("--no-eval", action="store_true", help="skip the holdout metrics at export")
@@ -97,8 +99,12 @@ def main(argv: list[str] | None = None) -> list[Path]:
             run_digits.parse_settings(list(run_digits.ARCHS) if args.arch == "all" else [args.arch], args.set)
         except ValueError as exc:
             parser.error(str(exc))
-        return run_digits.main(args.arch, command, args.out, args.checkpoints, args.seed, args.epochs, args.quick,
-                               args.suffix, args.threads, evaluate=not args.no_eval, overrides=args.set)
+        try:
+            return run_digits.main(args.arch, command, args.out, args.checkpoints, args.seed, args.epochs,
+                                   args.quick, args.suffix, args.threads, evaluate=not args.no_eval,
+                                   overrides=args.set)
+        except DataUnavailable as exc:
+            parser.error(str(exc))
     datasets = list(TABLES) if args.dataset == "all" else [args.dataset]
     archs = ["gan", "cgan"] if args.arch == "all" else [args.arch]
     unknown = [d for d in datasets if d not in TABLES]

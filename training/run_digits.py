@@ -7,7 +7,7 @@ Models (each exported to ``exported/mnist-<arch>/`` with the judge classifier be
   mlp-gan      R5's plain MLP GAN (784-256-1 / 100-256-784, tanh, BCE, Adam): the baseline row
 
 The judge classifier and the autoencoder are shared prerequisites: trained on first use with their
-own fixed seed and settings, kept in ``checkpoints/`` (weights only), and described in each card.
+own fixed seed and settings, kept in the checkpoint folder (weights only), and described in each card.
 """
 from __future__ import annotations
 

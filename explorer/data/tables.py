@@ -7,6 +7,8 @@ variable and the file so the user knows exactly what to provide.
 from __future__ import annotations
 
 import os
+import tempfile
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,23 +76,37 @@ def _require(filename: str, dataset: str) -> Path:
     try:
         _download(dataset)
     except Exception as exc:  # offline, blocked, or OpenML changed: all the same to the user
+        # ``from None``: the message carries the cause; the network stack's chained traceback
+        # (about a hundred lines) would bury it
         raise DataUnavailable(
-            f"{filename} not found in {data_dir().resolve()} (set {DATA_ENV} to the folder "
-            f"holding {filename}); downloading OpenML dataset {OPENML_IDS[dataset]} failed: {exc}"
-        ) from exc
+            f"{filename} not found in {data_dir().resolve()} and downloading OpenML dataset "
+            f"{OPENML_IDS[dataset]} failed ({_reason(exc)}). Set {DATA_ENV} to the folder holding {filename}, "
+            f"or run once with internet access."
+        ) from None
     if not path.is_file():
         raise DataUnavailable(f"{filename} still missing in {data_dir()} after download")
     return path
 
 
+def _reason(exc: Exception) -> str:
+    reason = getattr(exc, "reason", None)  # urllib's URLError keeps the socket error here
+    return f"{type(exc).__name__}: {reason if reason is not None else exc}"
+
+
 def _download(dataset: str) -> None:
-    """Write the OpenML copy of ``dataset`` in the same file format the loaders read."""
+    """Write the OpenML copy of ``dataset`` in the same file format the loaders read.
+
+    OpenML's own cache goes to a temporary folder: the file written here is the only copy kept, and
+    a failed download leaves nothing behind in the data folder."""
     from sklearn.datasets import fetch_openml
 
+    with tempfile.TemporaryDirectory(prefix="gan-explorer-openml-") as cache, warnings.catch_warnings():
+        # its "network error ... Retrying" line: the error raised after the retry says it all
+        warnings.filterwarnings("ignore", message="A network error occurred", category=UserWarning)
+        bunch = fetch_openml(data_id=OPENML_IDS[dataset], as_frame=True, parser="auto",
+                             data_home=cache, n_retries=1, delay=0.1)
     folder = data_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    bunch = fetch_openml(data_id=OPENML_IDS[dataset], as_frame=True, parser="auto",
-                         data_home=str(folder / "openml"), n_retries=1, delay=0.1)
     frame = bunch.frame
     if dataset == "mnist":
         x = frame.drop(columns=bunch.target_names).to_numpy(np.uint8).reshape(-1, 28, 28)
