@@ -2,8 +2,9 @@
 output, and bad input (unknown model, refused model, n over the limit, bad condition, missing
 data) gives a clear message instead of a traceback.
 
-Models: the quick diabetes GAN + cGAN exported by the real CLI (conftest ``quick_models``),
-copied beside a deliberately corrupted copy; and, when present, the committed ``exported/``.
+Models: the committed diabetes GAN + cGAN copied beside a deliberately corrupted copy ("built"),
+every committed model in ``exported/`` ("committed") and, in the full suite only (slow: it trains),
+the quick diabetes GAN + cGAN exported by the real CLI (conftest ``quick_models``, "trained").
 """
 from __future__ import annotations
 
@@ -27,14 +28,15 @@ def committed_models() -> bool:
 
 
 @pytest.fixture(scope="session")
-def app_models(quick_models, tmp_path_factory):
-    """Quick models plus a copy whose generator.onnx no longer matches its card's sha256."""
+def app_models(tmp_path_factory):
+    """The committed diabetes GAN and cGAN plus a copy whose generator.onnx no longer matches its card's sha256."""
+    if not (ROOT / "exported" / "diabetes-cgan" / "card.json").is_file():
+        pytest.skip("the committed diabetes models are missing from exported/")
     root = tmp_path_factory.mktemp("app-models")
-    for folder in quick_models.iterdir():
-        if folder.is_dir():
-            shutil.copytree(folder, root / folder.name)
+    for name in ("diabetes-gan", "diabetes-cgan"):
+        shutil.copytree(ROOT / "exported" / name, root / name)
     broken = root / "diabetes-gan-tampered"
-    shutil.copytree(quick_models / "diabetes-gan", broken)
+    shutil.copytree(root / "diabetes-gan", broken)
     data = bytearray((broken / "generator.onnx").read_bytes())
     data[len(data) // 2] ^= 0xFF
     (broken / "generator.onnx").write_bytes(bytes(data))
@@ -47,14 +49,14 @@ def raise_errors(monkeypatch):
     monkeypatch.setenv("GAN_EXPLORER_RAISE", "1")
 
 
-@pytest.fixture(params=["built", "committed"])
-def models_env(request, app_models, monkeypatch):
+@pytest.fixture(params=["built", "committed", pytest.param("trained", marks=pytest.mark.slow)])
+def models_env(request, monkeypatch):
     if request.param == "committed":
         if not committed_models():
             pytest.skip("no committed models in exported/ yet")
         root = ROOT / "exported"
     else:
-        root = app_models
+        root = request.getfixturevalue("app_models" if request.param == "built" else "quick_models")
     monkeypatch.setenv("GAN_EXPLORER_MODELS", str(root))
     return root
 

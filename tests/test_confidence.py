@@ -19,6 +19,7 @@ def confgan(tmp_path_factory):
     return Model.load("diabetes-confgan", out)
 
 
+@pytest.mark.slow
 def test_generator_takes_noise_and_a_confidence(confgan):
     assert [i.name for i in confgan.sessions["generator"].get_inputs()] == ["z", "confidence"]
     c = confgan.condition
@@ -28,6 +29,7 @@ def test_generator_takes_noise_and_a_confidence(confgan):
     assert {"spearman", "mean_absolute_error", "per_level", "detection_rf_auc_even_confidence"} <= set(m)
 
 
+@pytest.mark.slow
 def test_judge_forest_in_onnx_matches_scikit_learn(confgan, diabetes):
     from sklearn.ensemble import RandomForestClassifier
     names = confgan.condition["judge"]["features"]
@@ -39,6 +41,7 @@ def test_judge_forest_in_onnx_matches_scikit_learn(confgan, diabetes):
                                atol=1e-5)
 
 
+@pytest.mark.slow
 def test_sampling_is_seeded_and_follows_the_requested_confidence_input(confgan):
     a = confgan.sample(50, seed=3, confidence=0.8)
     pd_equal = a.equals(confgan.sample(50, seed=3, confidence=0.8))
@@ -49,6 +52,7 @@ def test_sampling_is_seeded_and_follows_the_requested_confidence_input(confgan):
     assert scores.shape == (50,) and np.isfinite(scores).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", [float("nan"), 1.5, -0.1, 0.0, [0.5, 0.5]])
 def test_bad_confidences_are_refused_clearly(confgan, bad):
     with pytest.raises(ValueError, match="confidence"):

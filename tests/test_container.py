@@ -242,6 +242,7 @@ def running(container):
         yield base, port, proc.pid
 
 
+@pytest.mark.slow
 def test_image_holds_the_app_and_models_and_nothing_else(container):
     copied = set(container.copied)
     assert {"streamlit_app.py", "explorer/models.py", "app_pages/home.py", ".streamlit/config.toml"} <= copied
@@ -250,6 +251,7 @@ def test_image_holds_the_app_and_models_and_nothing_else(container):
                 or "__pycache__" in p or "/.tmp-" in p]
 
 
+@pytest.mark.slow
 def test_serving_virtualenv_has_no_torch_and_reports_its_size(container):
     python = str(container.venv / "bin" / "python")
     probe = "import importlib.util as u, sys; sys.exit(u.find_spec('torch') is not None)"
@@ -263,6 +265,7 @@ def test_serving_virtualenv_has_no_torch_and_reports_its_size(container):
     assert total < 2_000e6
 
 
+@pytest.mark.slow
 def test_entrypoint_is_healthy_and_runs_unprivileged(container, running):
     base, port, pid = running
     probe = [str(container.venv / "bin" / container.health[0]), *container.health[1:]]
@@ -273,6 +276,7 @@ def test_entrypoint_is_healthy_and_runs_unprivileged(container, running):
         assert uid.split()[1] == str(UNPRIVILEGED), uid
 
 
+@pytest.mark.slow
 def test_pages_render_in_headless_chromium(container, running):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is absent")

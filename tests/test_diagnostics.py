@@ -5,6 +5,7 @@ import pytest
 from explorer.metrics import diagnostics as dg
 
 
+@pytest.mark.slow
 def test_real_against_real_is_undetectable(adult):
     a = adult.train.sample(3000, random_state=0)
     b = adult.holdout.sample(3000, random_state=0)
@@ -14,6 +15,7 @@ def test_real_against_real_is_undetectable(adult):
     assert dg.correlation_similarity(a, b, adult.numeric) > 0.95
 
 
+@pytest.mark.slow
 def test_broken_rows_are_detected(adult):
     a = adult.holdout.sample(3000, random_state=0)
     b = adult.train.sample(3000, random_state=1).copy()

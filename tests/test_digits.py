@@ -51,7 +51,9 @@ GRAPHS = {  # name → (module, outputs, kind passed to run_digits._inputs, cond
 }
 
 
-@pytest.mark.parametrize("name", list(GRAPHS))
+# one graph in the fast lane; every kind of digit graph in the full suite (about 3 s each)
+@pytest.mark.parametrize("name", [n if n == "pixel generator" else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in GRAPHS])
 def test_every_digit_graph_exports_and_onnxruntime_equals_torch(name, tmp_path):
     build, outputs, kind, conditional = GRAPHS[name]
     torch.manual_seed(0)
@@ -69,6 +71,7 @@ def test_every_digit_graph_exports_and_onnxruntime_equals_torch(name, tmp_path):
         np.testing.assert_allclose(g, e.numpy(), atol=1e-4, rtol=1e-3)
 
 
+@pytest.mark.slow
 def test_quick_run_exports_a_latent_cgan_per_the_contract(tmp_path, checkpoints):
     from training.run import main
     out = main(["--dataset", "mnist", "--arch", "latent-cgan", "--quick", "--out", str(tmp_path / "exported"),
@@ -96,6 +99,7 @@ def test_digit_settings_from_the_command_line():
             run_digits.parse_settings(["pixel-cgan"], [bad])
 
 
+@pytest.mark.slow
 def test_decoder_width_reaches_the_exported_decoder_and_keys_the_cached_autoencoder(tmp_path, monkeypatch):
     assert run_digits.parse_settings(["latent-cgan"], ["decoder_width=16"]) == {"decoder_width": 16}
     assert "64×7×7 → 32×14×14" in run_digits.architecture("latent-gan", {"decoder_width": 16})
@@ -214,6 +218,7 @@ def test_metrics_tell_same_from_different_features():
     assert dm.conditional_accuracy(probs, np.array([1, 2, 2, 3]))["per_digit"] == {"1": 1.0, "2": 0.5, "3": 1.0}
 
 
+@pytest.mark.slow
 def test_freezed_experiment_writes_both_methods_and_the_reference(tmp_path, checkpoints):
     from experiments.freezed import main
     table = main(["--quick", "--seeds", "0", "--checkpoints", str(checkpoints), "--out", str(tmp_path / "f.csv")])

@@ -124,6 +124,7 @@ def _kill_and_resume(a, b, straight, broken, ckpt, rng):
            "export_killed": export_killed, "left": sorted(p.name for p in (broken / "out").iterdir())}
 
 
+@pytest.mark.slow
 def test_kill_during_training_loses_at_most_one_epoch(killed_runs):
     kill = killed_runs["training_kill"]
     assert kill["epoch"] is not None, "checkpoint unreadable after kill -9"
@@ -135,6 +136,7 @@ def test_kill_during_training_loses_at_most_one_epoch(killed_runs):
     assert counts and counts[0] == kill["epoch"], (kill, log[-2000:])  # resumed from the checkpoint's epoch
 
 
+@pytest.mark.slow
 def test_resumed_training_ends_with_the_uninterrupted_weights(killed_runs):
     import torch
     resumed = torch.load(killed_runs["broken"] / "ckpt" / f"{MODEL}.pt", weights_only=True)
@@ -146,6 +148,7 @@ def test_resumed_training_ends_with_the_uninterrupted_weights(killed_runs):
             assert torch.equal(tensor, resumed[part][name]), f"{part}.{name} differs after kill -9 and --resume"
 
 
+@pytest.mark.slow
 def test_kill_during_export_keeps_the_previous_model_served(killed_runs, monkeypatch):
     out = killed_runs["broken"] / "out"
     assert killed_runs["export_killed"], "the run finished before it could be killed during export"
@@ -161,6 +164,7 @@ def test_kill_during_export_keeps_the_previous_model_served(killed_runs, monkeyp
     assert len(at.dataframe) == 2 and list(at.dataframe[0].value["id"]) == [MODEL]  # comparison table + preview
 
 
+@pytest.mark.slow
 def test_next_resume_exports_the_same_model_as_an_uninterrupted_run(killed_runs):
     broken, straight = killed_runs["broken"], killed_runs["straight"]
     d = start(train_command(broken, "--resume"), broken / "final.log")
@@ -169,14 +173,15 @@ def test_next_resume_exports_the_same_model_as_an_uninterrupted_run(killed_runs)
     pd.testing.assert_frame_equal(ours.sample(500, seed=3), theirs.sample(500, seed=3))
 
 
-def test_export_killed_between_its_two_renames_still_serves_the_model(quick_models, tmp_path):
+def test_export_killed_between_its_two_renames_still_serves_the_model(tmp_path):
     """Only ``.old-<id>`` left (the new folder never arrived): the app serves the previous model."""
-    shutil.copytree(quick_models / MODEL, tmp_path / f".old-{MODEL}")
-    shutil.copytree(quick_models / "diabetes-cgan", tmp_path / "diabetes-cgan")
+    committed = ROOT / "exported"
+    shutil.copytree(committed / MODEL, tmp_path / f".old-{MODEL}")
+    shutil.copytree(committed / "diabetes-cgan", tmp_path / "diabetes-cgan")
     (tmp_path / f".tmp-{MODEL}-123").mkdir()  # a half-written export beside it
     good, bad = discover(tmp_path)
     assert sorted(good) == ["diabetes-cgan", MODEL] and not bad
-    pd.testing.assert_frame_equal(Model.load(MODEL, tmp_path).sample(20), Model.load(MODEL, quick_models).sample(20))
+    pd.testing.assert_frame_equal(Model.load(MODEL, tmp_path).sample(20), Model.load(MODEL, committed).sample(20))
 
 
 # ---------------------------------------------------------------- corrupt files in a copy of exported/

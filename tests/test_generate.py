@@ -51,6 +51,7 @@ def test_manifest_and_rows(local_run):
         pd.testing.assert_frame_equal(frame.astype(expected.dtypes.to_dict()), expected)
 
 
+@pytest.mark.slow
 def test_ray_shards_equal_local_shards(local_run, ray_session, tmp_path):
     manifest = gen.generate(MODEL, ROWS, tmp_path, seed=11, shard_rows=SHARD, use_ray=True, progress=False)
     assert manifest["last_run"]["backend"] == "ray" and manifest["complete"]

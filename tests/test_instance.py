@@ -40,6 +40,7 @@ def test_each_point_is_its_own_first_neighbour(diabetes):
     assert (neighbours(e, 5)[:, 0] == np.arange(len(e))).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change, message", [
     (lambda f: f.drop(columns="age"), "missing"),
     (lambda f: f.assign(age=np.nan), "finite"),
@@ -50,6 +51,7 @@ def test_bad_instances_are_refused_clearly(icgan, diabetes, change, message):
         icgan.sample(5, seed=0, instance=change(diabetes.holdout.iloc[[0]]))
 
 
+@pytest.mark.slow
 def test_generator_takes_noise_and_an_instance(icgan, diabetes):
     inputs = {i.name: i.shape for i in icgan.sessions["generator"].get_inputs()}
     assert list(inputs) == ["z", "instance"] and inputs["instance"][1] == icgan.condition["dim"] == 10
@@ -59,6 +61,7 @@ def test_generator_takes_noise_and_an_instance(icgan, diabetes):
         icgan.decode(icgan.noise(3, 0), instance=np.zeros((3, 9), np.float32))
 
 
+@pytest.mark.slow
 def test_sampling_is_seeded_and_follows_the_instance_input(icgan, diabetes):
     row, other = diabetes.holdout.iloc[[0]], diabetes.holdout.iloc[[1]]
     a = icgan.sample(40, seed=3, instance=row)
@@ -86,6 +89,7 @@ def test_locality_separates_near_from_far_rows(diabetes):
     assert m_far["detection_auc"] > 0.9
 
 
+@pytest.mark.slow
 def test_evaluate_instance_reports_both_splits(icgan, diabetes):
     m = evaluate_instance(icgan, diabetes, instances=3, rows=30)
     assert {"train_instances_train_neighbourhood", "holdout_instances_train_neighbourhood",

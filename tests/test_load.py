@@ -29,6 +29,7 @@ def models(request) -> Path:
     return request.getfixturevalue("quick_models")
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_users_sampling_and_switching_models(models, tmp_path):
     ids, conditional = model_ids(models)
     port = free_port()
@@ -44,6 +45,7 @@ def test_twenty_concurrent_users_sampling_and_switching_models(models, tmp_path)
     assert result["rss_peak_mb"] < 1200
 
 
+@pytest.mark.slow
 def test_one_cached_session_is_safe_under_concurrent_use(models):
     """Streamlit hands one cached Model (one onnxruntime session) to every user's thread."""
     ids, conditional = model_ids(models)
@@ -66,6 +68,7 @@ def test_onnxruntime_sessions_do_not_spin(models):
         assert session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0", name
 
 
+@pytest.mark.slow
 def test_garbage_collection_after_a_rerun_skips_the_imported_modules():
     """Streamlit runs gc.collect(2) after every script run; with the app's imports frozen it must not
     traverse the ~190,000 long-lived objects each time (≈ 0.1 s per click before). In a fresh

@@ -11,10 +11,11 @@ from explorer.runtime.models import DEFAULT_ROOT, Model, ModelError
 
 
 @pytest.fixture(scope="module")
-def quantised(quick_models, tmp_path_factory):
+def quantised(tmp_path_factory):
+    """An int8 copy of the committed diabetes cGAN, made in a temporary folder."""
     from training.quantize import main
     out = tmp_path_factory.mktemp("quantised")
-    shutil.copytree(quick_models / "diabetes-cgan", out / "diabetes-cgan")
+    shutil.copytree(DEFAULT_ROOT / "diabetes-cgan", out / "diabetes-cgan")
     main(["--model", "diabetes-cgan", "--out", str(out), "--no-eval"])
     return Model.load("diabetes-cgan", out), Model.load("diabetes-cgan-int8", out)
 

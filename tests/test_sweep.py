@@ -46,6 +46,7 @@ def quick(ray_session, tmp_path_factory):
     return out, table
 
 
+@pytest.mark.slow
 def test_quick_sweep_writes_every_trial(quick):
     out, table = quick
     trials = pd.read_csv(out)
@@ -71,6 +72,7 @@ def test_quick_sweep_writes_every_trial(quick):
     assert math.isclose(seeds.set_index("label")["efficacy_ratio_mean"].max(), round(mean.max(), 4))
 
 
+@pytest.mark.slow
 def test_metrics_are_the_cards_and_the_ray_trials(quick, diabetes, tmp_path):
     """The Ray trial, the same trial in this process (no export) and card.json of its export agree."""
     from training.configs import config_for
@@ -88,6 +90,7 @@ def test_metrics_are_the_cards_and_the_ray_trials(quick, diabetes, tmp_path):
         assert mine[col] == pytest.approx(ray_row[col], abs=1e-12), col
 
 
+@pytest.mark.slow
 def test_resume_ran_only_missing_trials(quick):
     out, table = quick
     commands = table.set_index(["arch", "seed"])["command"]
@@ -129,6 +132,7 @@ def test_grids_are_r1s_and_ours():
     assert len(sw.grid("ours")) == 48 and len(sw.grid("r1", quick=True)) == 4
 
 
+@pytest.mark.slow
 # ------------------------------------------------------------------ the Training page
 def test_training_page_shows_sweep_tables(quick, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest

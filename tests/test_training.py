@@ -14,6 +14,7 @@ from training.gan import CheckpointError, TabularGAN
 from training.run import main
 
 
+@pytest.mark.slow
 def test_quick_run_exports_both_models(quick_models):
     assert sorted(p.name for p in quick_models.iterdir()) == ["diabetes-cgan", "diabetes-gan"]
     card = json.loads((quick_models / "diabetes-cgan" / "card.json").read_text())
@@ -24,6 +25,7 @@ def test_quick_run_exports_both_models(quick_models):
     assert [h["epoch"] for h in history] == [1, 2] and "d_accuracy" in history[0]
 
 
+@pytest.mark.slow
 def test_onnx_is_self_contained_and_dynamic(quick_models):
     model = onnx.load(str(quick_models / "diabetes-gan" / "generator.onnx"))
     assert not any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
@@ -32,6 +34,7 @@ def test_onnx_is_self_contained_and_dynamic(quick_models):
     assert len(m.sample(1)) == 1 and len(m.sample(40_000)) == 40_000  # crosses the batch size
 
 
+@pytest.mark.slow
 def test_onnx_holds_no_source_paths(quick_models):
     """The exporter's per-node stack traces name the checkout's absolute paths: kept, the same
     command run from another folder would write other bytes (bug found rerunning a card's command
@@ -45,6 +48,7 @@ def test_onnx_holds_no_source_paths(quick_models):
                        for p in n.metadata_props)  # the path-free metadata stays
 
 
+@pytest.mark.slow
 def test_onnx_equals_torch(quick_models, diabetes, tmp_path):
     gan = TabularGAN(config_for("diabetes", "cgan", quick=True)).fit(diabetes, progress=False)
     from training.export import export
@@ -60,6 +64,7 @@ def test_onnx_equals_torch(quick_models, diabetes, tmp_path):
         assert diff.max() <= step.get(col, 1) + 1e-9 and (diff == 0).mean() >= 0.98, col
 
 
+@pytest.mark.slow
 def test_same_seed_same_rows_other_seed_other_rows(quick_models):
     m = Model.load("diabetes-cgan", quick_models)
     a, b = m.sample(500, seed=3), m.sample(500, seed=3)
@@ -125,6 +130,7 @@ def test_checkpoint_from_other_settings_is_refused(diabetes, tmp_path):
                                                                             resume=True, progress=False)
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_to_the_same_model(diabetes, tmp_path):
     """3 epochs straight == 2 epochs, stop, resume to 3: the checkpoint carries every RNG."""
     cfg = dict(quick=True, epochs=3, eval_every=1)
@@ -138,6 +144,7 @@ def test_interrupted_run_resumes_to_the_same_model(diabetes, tmp_path):
         assert torch.equal(a, b)
 
 
+@pytest.mark.slow
 def test_hash_mismatch_refuses_only_that_model(quick_models, tmp_path):
     import shutil
     from explorer.runtime.models import discover
@@ -153,6 +160,7 @@ def test_hash_mismatch_refuses_only_that_model(quick_models, tmp_path):
         Model.load("nope", root)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("options", [
     dict(loss="bce", label_smoothing=0.1, label_flip=0.5, minibatch_discrimination=True, instance_noise=0.1,
          grad_clip=1.0, xavier=True, g_slope=0.2, dropout=0.3, batchnorm=False, optimizer="rmsprop"),
@@ -173,6 +181,7 @@ def test_every_training_option_trains_and_exports(options, adult, tmp_path):
     assert ("discriminator" in json.loads((path / "card.json").read_text())["files"]) == (options.get("pac", 1) == 1)
 
 
+@pytest.mark.slow
 def test_failed_export_keeps_the_previous_model(quick_models, diabetes, tmp_path, monkeypatch):
     import shutil
     from training import export as export_module
