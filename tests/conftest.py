@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -29,4 +30,17 @@ def quick_models(tmp_path_factory):
     out = tmp_path_factory.mktemp("exported")
     ckpt = tmp_path_factory.mktemp("checkpoints")
     main(["--dataset", "diabetes", "--quick", "--out", str(out), "--checkpoints", str(ckpt)])
+    return out
+
+
+@pytest.fixture(scope="session")
+def committed_diabetes(tmp_path_factory):
+    """Copies of the committed diabetes GAN and cGAN in a folder of their own: the fast lane's stand-in for
+    ``quick_models`` where a test needs two real exported models, not the training run behind them."""
+    source = ROOT / "exported"
+    if not (source / "diabetes-cgan" / "card.json").is_file():
+        pytest.skip("the committed diabetes models are missing from exported/")
+    out = tmp_path_factory.mktemp("committed")
+    for name in ("diabetes-gan", "diabetes-cgan"):
+        shutil.copytree(source / name, out / name)
     return out

@@ -28,13 +28,11 @@ def committed_models() -> bool:
 
 
 @pytest.fixture(scope="session")
-def app_models(tmp_path_factory):
+def app_models(committed_diabetes, tmp_path_factory):
     """The committed diabetes GAN and cGAN plus a copy whose generator.onnx no longer matches its card's sha256."""
-    if not (ROOT / "exported" / "diabetes-cgan" / "card.json").is_file():
-        pytest.skip("the committed diabetes models are missing from exported/")
     root = tmp_path_factory.mktemp("app-models")
-    for name in ("diabetes-gan", "diabetes-cgan"):
-        shutil.copytree(ROOT / "exported" / name, root / name)
+    for folder in committed_diabetes.iterdir():
+        shutil.copytree(folder, root / folder.name)
     broken = root / "diabetes-gan-tampered"
     shutil.copytree(root / "diabetes-gan", broken)
     data = bytearray((broken / "generator.onnx").read_bytes())

@@ -49,14 +49,14 @@ def break_card(folder: Path, how: str) -> None:
 
 
 @pytest.fixture
-def broken_copy(quick_models, tmp_path) -> tuple[Path, list[str]]:
+def broken_copy(committed_diabetes, tmp_path) -> tuple[Path, list[str]]:
     """The quick models, and one copy of diabetes-gan per way of breaking its card."""
     root = tmp_path / "models"
-    shutil.copytree(quick_models, root)
+    shutil.copytree(committed_diabetes, root)
     broken = []
     for how in BREAKS:
         folder = root / f"broken-{how}"
-        shutil.copytree(quick_models / "diabetes-gan", folder)
+        shutil.copytree(committed_diabetes / "diabetes-gan", folder)
         break_card(folder, how)
         broken.append(folder.name)
     return root, broken
@@ -64,9 +64,9 @@ def broken_copy(quick_models, tmp_path) -> tuple[Path, list[str]]:
 
 # ---------------------------------------------------------------- 1. malformed model folders
 @pytest.mark.parametrize("how", list(BREAKS))
-def test_a_malformed_card_is_a_refusal_with_its_reason(quick_models, tmp_path, how):
+def test_a_malformed_card_is_a_refusal_with_its_reason(committed_diabetes, tmp_path, how):
     folder = tmp_path / "odd"
-    shutil.copytree(quick_models / "diabetes-gan", folder)
+    shutil.copytree(committed_diabetes / "diabetes-gan", folder)
     break_card(folder, how)
     with pytest.raises(ModelError, match="^odd: card.json") as info:
         read_card(folder)
@@ -75,9 +75,9 @@ def test_a_malformed_card_is_a_refusal_with_its_reason(quick_models, tmp_path, h
 
 @pytest.mark.parametrize("files", [[], {"generator": "generator.onnx"}, {"generator": {"path": 3, "sha256": "x"}},
                                    {"generator": {"path": "generator.onnx"}}, None])
-def test_a_malformed_file_list_is_a_refusal(quick_models, tmp_path, files):
+def test_a_malformed_file_list_is_a_refusal(committed_diabetes, tmp_path, files):
     folder = tmp_path / "odd"
-    shutil.copytree(quick_models / "diabetes-gan", folder)
+    shutil.copytree(committed_diabetes / "diabetes-gan", folder)
     card = json.loads((folder / "card.json").read_text())
     card["files"] = files
     (folder / "card.json").write_text(json.dumps(card))
@@ -151,14 +151,14 @@ def test_a_re_exported_model_is_served_without_a_restart(quick_models, tmp_path,
 
 
 # ---------------------------------------------------------------- 5. error details stay in the log
-def odd_models(quick_models, tmp_path) -> Path:
+def odd_models(committed_diabetes, tmp_path) -> Path:
     """diabetes-cgan, and a copy of diabetes-gan whose card verifies but lacks a key the code needs."""
     root = tmp_path / "models"
-    shutil.copytree(quick_models / "diabetes-gan", root / "odd-model")
+    shutil.copytree(committed_diabetes / "diabetes-gan", root / "odd-model")
     card = json.loads((root / "odd-model" / "card.json").read_text())
     del card["table_columns"]
     (root / "odd-model" / "card.json").write_text(json.dumps(card))
-    shutil.copytree(quick_models / "diabetes-cgan", root / "diabetes-cgan")
+    shutil.copytree(committed_diabetes / "diabetes-cgan", root / "diabetes-cgan")
     return root
 
 
@@ -167,8 +167,8 @@ def reference_ids(at: AppTest) -> list[str]:
 
 
 @pytest.mark.parametrize("page", ["sample", "interpolate"])
-def test_an_unexpected_error_shows_a_reference_not_details(quick_models, tmp_path, monkeypatch, caplog, page):
-    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(odd_models(quick_models, tmp_path)))
+def test_an_unexpected_error_shows_a_reference_not_details(committed_diabetes, tmp_path, monkeypatch, caplog, page):
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(odd_models(committed_diabetes, tmp_path)))
     monkeypatch.setenv("GAN_EXPLORER_RAISE", "0")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     with caplog.at_level(logging.ERROR, logger="gan_explorer"):
@@ -187,9 +187,9 @@ def test_an_unexpected_error_shows_a_reference_not_details(quick_models, tmp_pat
     assert not at.error and not at.exception
 
 
-def test_home_shows_no_server_path(quick_models, tmp_path, monkeypatch):
+def test_home_shows_no_server_path(committed_diabetes, tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_EXPLORER_RAISE", "1")
-    for root in (quick_models, tmp_path):  # with models, and an empty folder
+    for root in (committed_diabetes, tmp_path):  # with models, and an empty folder
         monkeypatch.setenv("GAN_EXPLORER_MODELS", str(root))
         at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
         assert not at.exception
