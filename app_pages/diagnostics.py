@@ -96,20 +96,32 @@ if section == "Distributions":
         state.chart("heatmap", dist["association"], where=left)
         left.caption("Association: |Spearman| between numerics, Cramér's V otherwise. Red: stronger in the synthetic rows.")
         state.chart("projection", dist["pca"], "PCA of real and synthetic rows (fitted on real)", where=right)
-        if st.button("Compute t-SNE (slow: ~10–30 s)", key=f"{PAGE}:tsne"):
+        tsne_key = f"tsne:{model_id}:{n}:{seed}:{cls}"  # asked for once: kept when the user moves between sections
+        rows_tsne = 2 * min(n, ad.TSNE_ROWS)
+        if st.button(f"Compute t-SNE of {rows_tsne:,} points (about {ad.tsne_seconds(rows_tsne):.0f} s on 2 idle "
+                     "cores, longer when the server is busy)", key=f"{PAGE}:tsne", disabled=tsne_key in st.session_state):
+            st.session_state[tsne_key] = True
+        if tsne_key in st.session_state:
             with st.status("Running t-SNE…", expanded=False) as status:
                 points = ad.tsne(model_id, n, seed, cls)
                 status.update(label="t-SNE done", state="complete")
             state.chart("projection", points, "t-SNE of real and synthetic rows")
 
 elif section == "Detection":
-    with st.status("Training the detectors (random forest and logistic regression, 5-fold)…") as status:
+    with st.status("Telling synthetic rows from real ones…", expanded=True) as status:
+        bar = st.progress(0.0, text=f"Random forest ({ad.DETECTOR_TREES} trees), 5-fold cross-validation…")
+        det = ad.detector(model_id, n, seed, cls, "rf")
+        bar.progress(0.6, text="Logistic regression, 5-fold cross-validation…")
         det = ad.detection(model_id, n, seed, cls)
+        bar.progress(0.8, text="The model's own discriminator on up to 1,000 rows of each…")
         disc = ad.discriminator(model_id, n, seed, cls)
+        bar.progress(1.0, text="Done")
         status.update(label="Detectors trained", state="complete", expanded=False)
     if not fail(det):
         a, b, c = st.columns(3)
-        a.metric("Detection AUC (RF)", f"{det['rf']['auc']:.3f}", help="0.5 = cannot tell synthetic from real; 1 = always can.")
+        a.metric("Detection AUC (RF)", f"{det['rf']['auc']:.3f}",
+                 help=f"Random forest of {ad.DETECTOR_TREES} trees (the card's figure: 100 trees). 0.5 = cannot tell "
+                      "synthetic from real; 1 = always can.")
         b.metric("Detection AUC (LR)", f"{det['lr']['auc']:.3f}", help="Logistic regression on scaled numerics + one-hots.")
         if disc and not fail(disc):
             c.metric("Fooled rate", f"{disc['fooled']:.1%}",
@@ -118,6 +130,8 @@ elif section == "Detection":
         state.chart("roc", {f"RF (AUC {det['rf']['auc']:.3f})": det["rf"]["roc"],
                             f"LR (AUC {det['lr']['auc']:.3f})": det["lr"]["roc"]}, where=left)
         state.chart("importance", det["rf"]["importance"], where=right)
+        st.caption(f"{det['rows']:,} real holdout and {det['rows']:,} synthetic rows, {det['rf']['folds']}-fold "
+                   "cross-validation; the importances are the forest's, averaged over the folds.")
         if disc and "binned" in disc:
             state.chart("binned_overlay", disc["binned"], "discriminator logit (higher = judged real)",
                         "The model's own discriminator on real vs fake rows", rule=disc["threshold"],

@@ -449,3 +449,15 @@ def test_switching_model_drops_the_last_models_settings_and_clamps_once(monkeypa
     assert len(at.image) == 1
     at.run()
     assert "2,000" not in texts(at.info)  # said once
+
+
+def test_tsne_is_kept_when_moving_between_sections_and_its_button_says_how_long(built):
+    at = open_page("diagnostics", model="diabetes-cgan", n=200)
+    button = at.button(key="diagnostics:tsne")
+    assert "about" in button.label and " s " in button.label
+    charts = len(at.get("vega_lite_chart"))
+    button.click().run()
+    assert len(at.get("vega_lite_chart")) == charts + 1
+    at.radio(key="diagnostics:section").set_value("Privacy").run()
+    at.radio(key="diagnostics:section").set_value("Distributions").run()
+    assert len(at.get("vega_lite_chart")) == charts + 1 and at.button(key="diagnostics:tsne").disabled

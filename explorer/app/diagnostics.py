@@ -69,27 +69,55 @@ def fidelity_ceiling(model_id: str, real_rows: int, synthetic_rows: int, cls: st
             "high": float(np.quantile(scores, 0.95)), "draws": draws}
 
 
+TSNE_ROWS = 600  # per side
+TSNE_SECONDS_PER_1000 = 5.0  # points, on 2 idle cores: benchmarks/bench_app.py measures it
+
+
+def tsne_seconds(points: int) -> float:
+    """Expected t-SNE time, said on its button before the click (roughly linear in the points at this size)."""
+    return max(2.0, TSNE_SECONDS_PER_1000 * points / 1000)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
-def tsne(model_id: str, n: int, seed: int, cls: str = ALL, max_rows: int = 600) -> pd.DataFrame:
+def tsne(model_id: str, n: int, seed: int, cls: str = ALL, max_rows: int = TSNE_ROWS) -> pd.DataFrame:
     train, holdout, synth, numeric, target = _frames(model_id, n, seed, cls)
     real = real_reference(holdout, n, seed)
     return an.projection(real, synth[real.columns], [c for c in numeric if c in real.columns], "tsne",
                          max_rows=max_rows, seed=seed)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def detection(model_id: str, n: int, seed: int, cls: str = ALL) -> dict:
+DETECTOR_TREES, DETECTOR_LEAF = 50, 3  # the cards' forest has 100 trees, leaf 1: AUC within 0.01 (Adult), ~3x faster
+
+
+def _detection_rows(model_id: str, n: int, seed: int, cls: str):
+    """(real, synthetic, numeric, folds) for the detectors, or an error message."""
     train, holdout, synth, numeric, target = _frames(model_id, n, seed, cls)
     real = real_reference(holdout, n, seed)
     columns = [c for c in real.columns if not (cls != ALL and c == target)]
-    num = [c for c in numeric if c in columns]
     k = min(len(real), len(synth))
     if k < 10:
-        return {"error": f"too few rows to train a detector (real {len(real)}, synthetic {len(synth)})"}
-    folds = int(min(5, k))
-    rf = dg.detection(real[columns], synth[columns], num, "rf", folds=folds, max_rows=n, seed=seed)
-    lr = dg.detection(real[columns], synth[columns], num, "lr", folds=folds, max_rows=n, seed=seed)
-    return {"rf": rf, "lr": lr, "rows": k}
+        return f"too few rows to train a detector (real {len(real)}, synthetic {len(synth)})"
+    return real[columns], synth[columns], [c for c in numeric if c in columns], int(min(5, k))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def detector(model_id: str, n: int, seed: int, cls: str, kind: str) -> dict:
+    """One cross-validated detector ("rf": a forest of DETECTOR_TREES trees, "lr": logistic regression)."""
+    rows = _detection_rows(model_id, n, seed, cls)
+    if isinstance(rows, str):
+        return {"error": rows}
+    real, synth, num, folds = rows
+    result = dg.detection(real, synth, num, kind, folds=folds, max_rows=n, seed=seed, trees=DETECTOR_TREES,
+                          leaf=DETECTOR_LEAF)
+    return {**result, "rows": min(len(real), len(synth)), "folds": folds}
+
+
+def detection(model_id: str, n: int, seed: int, cls: str = ALL) -> dict:
+    """Both detectors: {"rf": …, "lr": …, "rows": …} or {"error": …}."""
+    rf = detector(model_id, n, seed, cls, "rf")
+    if "error" in rf:
+        return rf
+    return {"rf": rf, "lr": detector(model_id, n, seed, cls, "lr"), "rows": rf["rows"]}
 
 
 def _discriminate(model, frame: pd.DataFrame, chunk: int = DISCRIMINATOR_CHUNK) -> np.ndarray:

@@ -13,7 +13,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
@@ -64,37 +64,43 @@ def _balanced(real, synth, max_rows, seed):
     return x, y
 
 
-def _detector(kind: str, numeric: list[str], categorical: list[str], seed: int):
+def _detector(kind: str, numeric: list[str], categorical: list[str], seed: int, trees: int = 100, leaf: int = 1):
     onehot = OneHotEncoder(handle_unknown="ignore", sparse_output=kind == "lr")
     if kind == "rf":
         prep = ColumnTransformer([("num", "passthrough", numeric), ("cat", onehot, categorical)])
-        return make_pipeline(prep, RandomForestClassifier(100, n_jobs=-1, random_state=seed))
+        return make_pipeline(prep, RandomForestClassifier(trees, min_samples_leaf=leaf, n_jobs=-1, random_state=seed))
     prep = ColumnTransformer([("num", StandardScaler(), numeric), ("cat", onehot, categorical)])
-    return make_pipeline(prep, LogisticRegression(max_iter=2000))
+    # liblinear: the same AUC as lbfgs to 4 decimals on Adult's one-hots, about 7x faster
+    return make_pipeline(prep, LogisticRegression(max_iter=2000, solver="liblinear"))
 
 
 def detection(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str], kind: str = "rf",
-              folds: int = 5, max_rows: int = 10_000, seed: int = 0) -> dict:
+              folds: int = 5, max_rows: int = 10_000, seed: int = 0, trees: int = 100, leaf: int = 1) -> dict:
     """Cross-validated AUC of a classifier telling real (0) from synthetic (1) rows.
 
-    Balanced classes; returns the AUC, the ROC curve and, for the forest, which columns
-    give the synthetic rows away (impurity importances summed over each column's one-hots).
+    Balanced classes; returns the AUC, the ROC curve and, for the forest (``trees`` trees, ``leaf`` rows
+    per leaf at least), which columns give the synthetic rows away: impurity importances summed over each
+    column's one-hots, averaged over the fold models (no extra fit on all rows).
     """
     numeric = [c for c in numeric if c in real.columns]
     categorical = _categorical(real, numeric)
     x, y = _balanced(real, synth, max_rows, seed)
-    model = _detector(kind, numeric, categorical, seed)
+    model = _detector(kind, numeric, categorical, seed, trees, leaf)
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    p = cross_val_predict(model, x, y, cv=cv, method="predict_proba")[:, 1]
+    fitted = cross_validate(model, x, y, cv=cv, return_estimator=True, return_indices=True)
+    p = np.zeros(len(y))
+    for estimator, test in zip(fitted["estimator"], fitted["indices"]["test"]):
+        p[test] = estimator.predict_proba(x.iloc[test])[:, 1]
     fpr, tpr, _ = roc_curve(y, p)
     result = {"auc": float(roc_auc_score(y, p)), "roc": pd.DataFrame({"fpr": fpr, "tpr": tpr})}
     if kind == "rf":
-        model.fit(x, y)
-        names = model[0].get_feature_names_out()
-        importance = pd.Series(model[-1].feature_importances_, index=names)
-        column = [n.split("__", 1)[1] for n in names]
-        column = [next(c for c in categorical if n.startswith(c + "_")) if n not in numeric else n for n in column]
-        result["importance"] = importance.groupby(column).sum().sort_values(ascending=False)
+        parts = []
+        for estimator in fitted["estimator"]:
+            names = estimator[0].get_feature_names_out()
+            column = [n.split("__", 1)[1] for n in names]
+            column = [next(c for c in categorical if n.startswith(c + "_")) if n not in numeric else n for n in column]
+            parts.append(pd.Series(estimator[-1].feature_importances_, index=names).groupby(column).sum())
+        result["importance"] = pd.concat(parts, axis=1).mean(axis=1).sort_values(ascending=False)
     return result
 
 
