@@ -5,12 +5,13 @@ import streamlit as st
 
 from explorer.metrics import analysis as an
 from explorer.app import digits as dd
-from explorer.app import state
+from explorer.app import naming, state
 from explorer.app.confidence import show as show_confidence
 from explorer.app.instance import show as show_instance
 from explorer.app import charts
 from explorer.data.tables import DataUnavailable
 from explorer.metrics.diagnostics import fidelity
+from explorer.runtime.frames import csv_text
 from explorer.runtime.images import classify, grid, png_bytes, sample_images
 from explorer.runtime.models import label_counts
 from explorer.text import brief
@@ -109,8 +110,8 @@ def conditioned():
             f"{c}: {w:g}" for c, w in condition.items() if w > 0)
         st.image(picture, caption=f"{n:,} samples, {target} {asked}, seed {seed}", width="stretch")
         judged(images, codes)
-        st.download_button("Download PNG", png_bytes(picture), file_name=f"{model_id}-{target}{text}-seed{seed}.png",
-                           mime="image/png", on_click="ignore")
+        st.download_button("Download PNG", png_bytes(picture), mime="image/png", on_click="ignore",
+                           file_name=naming.file_name(model_id, f"{target} {text}", f"n{n}", f"seed{seed}", ext="png"))
         return
 
     rows = state.sample(model_id, n, seed, condition)
@@ -136,8 +137,8 @@ def conditioned():
                      column_config={"distance": st.column_config.NumberColumn(format="%.3f"),
                                     "complement": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.3f")})
     st.dataframe(rows.head(200), hide_index=True, width="stretch")
-    st.download_button("Download CSV", lambda: rows.to_csv(index=False),
-                       file_name=f"{model_id}-n{n}-seed{seed}-conditioned.csv", mime="text/csv", on_click="ignore")
+    st.download_button("Download CSV", lambda: csv_text(rows, card["columns"]), mime="text/csv", on_click="ignore",
+                       file_name=naming.file_name(model_id, f"{target} {text}", f"n{n}", f"seed{seed}", ext="csv"))
 
 
 def judged(images, codes) -> None:
@@ -172,8 +173,8 @@ def every_digit() -> None:
     st.image(picture, caption=f"{len(classes)} × {k}: row = {target} asked for, seed {seed}",
              width=min(2 * picture.shape[1], 1100))  # twice the pixels, not a 10 × 1 column stretched to the page
     judged(images, codes)
-    st.download_button("Download PNG", png_bytes(picture), file_name=f"{model_id}-grid{k}-seed{seed}.png",
-                       mime="image/png", on_click="ignore")
+    st.download_button("Download PNG", png_bytes(picture), mime="image/png", on_click="ignore",
+                       file_name=naming.file_name(model_id, f"every {target}", f"{k} each", f"seed{seed}", ext="png"))
 
 
 if n is not None and seed is not None:

@@ -461,3 +461,14 @@ def test_tsne_is_kept_when_moving_between_sections_and_its_button_says_how_long(
     at.radio(key="diagnostics:section").set_value("Privacy").run()
     at.radio(key="diagnostics:section").set_value("Distributions").run()
     assert len(at.get("vega_lite_chart")) == charts + 1 and at.button(key="diagnostics:tsne").disabled
+
+
+def test_sample_of_a_cgan_has_a_class_control(built):
+    at = open_page("sample", model="diabetes-cgan", n=300)
+    box = at.selectbox(key="sample:class")
+    assert box.value == "the training mix" and frame(at)["class"].nunique() == 2
+    box.select("tested_positive").run()
+    assert (frame(at)["class"] == "tested_positive").all() and at.query_params["condition"] == "tested_positive"
+    at = open_page("sample", model="diabetes-gan")
+    with pytest.raises(KeyError):
+        at.selectbox(key="sample:class")

@@ -50,3 +50,26 @@ def test_best_follows_each_metric_direction():
     assert naming.best("frechet_vs_reference", [4.0, 2.9, float("nan")]) == 2.9
     assert naming.best("efficacy_ratio", [0.9]) is None  # one model: nothing to mark
     assert naming.header("efficacy_ratio").endswith("↑") and naming.header("detection_rf_auc").endswith("↓")
+
+
+def test_download_names_carry_model_condition_and_seed_safely():
+    name = naming.file_name("adult-cgan", "income >50K", "n10000", "seed0", ext="csv")
+    assert name == "adult-cgan-income-gt50K-n10000-seed0.csv"
+    assert naming.file_name("m", "class <=50K:0.7,>50K:0.3", ext="png") == "m-class-le50K-0.7-gt50K-0.3.png"
+
+
+def test_csv_writes_integer_columns_as_integers(cards):
+    from explorer.runtime.frames import csv_text
+    from explorer.runtime.models import Model
+    model_id = next(i for i, c in cards.items() if c["kind"] == "tabular" and any(
+        col.get("integer") for col in c["columns"]))
+    model = Model.load(model_id, ROOT / "exported")
+    rows = model.sample(20, seed=3)
+    text = csv_text(rows, model.card["columns"])
+    whole = next(c["name"] for c in model.card["columns"] if c.get("integer"))
+    import io
+
+    import pandas as pd
+    back = pd.read_csv(io.StringIO(text))
+    assert back[whole].dtype.kind == "i" and ".0," not in text.splitlines()[1] + ","
+    assert (back[whole] == rows[whole]).all()

@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from explorer.metrics import analysis as an
-from explorer.app import state
+from explorer.app import naming, state
+from explorer.runtime.frames import csv_text
 from explorer.data.tables import DataUnavailable
 from explorer.runtime.instance_space import embed
 from explorer.metrics.instances import distances, neighbours
@@ -108,5 +109,6 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
     st.caption("Distance: min-max-scaled numerics and one-hot categoricals (one differing category adds √2). "
                "Random real rows: 1,000 holdout rows." + export_figures(model.card))
     st.dataframe(rows.head(200), hide_index=True, width="stretch")
-    st.download_button("Download CSV", lambda: rows.to_csv(index=False),
-                       file_name=f"{model.id}-{split}{row}-n{n}-seed{seed}.csv", mime="text/csv", on_click="ignore")
+    st.download_button("Download CSV", lambda: csv_text(rows, model.card["columns"]), mime="text/csv",
+                       on_click="ignore", file_name=naming.file_name(
+                           model.id, f"like {split} row {row}", f"n{n}", f"seed{seed}", ext="csv"))

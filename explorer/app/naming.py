@@ -100,3 +100,20 @@ def best(key: str, values: list[float]) -> float | None:
     if rule == "half":
         return min(finite, key=lambda v: abs(v - 0.5))
     return max(finite)
+
+
+_SIGNS = (("<=", "le"), (">=", "ge"), ("<", "lt"), (">", "gt"), ("=", "eq"))
+
+
+def file_name(model_id: str, *parts, ext: str) -> str:
+    """A download's name from the model and what was asked (condition, rows, seed), safe on every system:
+    ``file_name("adult-cgan", "income gt50K", "n10000", "seed0", ext="csv")``."""
+    words = []
+    for part in (model_id, *parts):
+        text = str(part)
+        for sign, word in _SIGNS:
+            text = text.replace(sign, word)
+        text = re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-.")
+        if text:
+            words.append(text)
+    return "-".join(words) + f".{ext}"
