@@ -11,7 +11,6 @@ from explorer.app.instance import show as show_instance
 from explorer.app import charts
 from explorer.data.tables import DataUnavailable
 from explorer.metrics.diagnostics import fidelity
-from explorer.runtime.frames import csv_text
 from explorer.runtime.images import classify, grid, png_bytes, sample_images
 from explorer.runtime.models import label_counts
 from explorer.text import brief
@@ -137,7 +136,8 @@ def conditioned():
                      column_config={"distance": st.column_config.NumberColumn(format="%.3f"),
                                     "complement": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.3f")})
     st.dataframe(rows.head(200), hide_index=True, width="stretch")
-    st.download_button("Download CSV", lambda: csv_text(rows, card["columns"]), mime="text/csv", on_click="ignore",
+    st.download_button("Download CSV", state.sample_csv(model_id, n, seed, condition, card["columns"]), mime="text/csv",
+                       on_click="ignore",
                        file_name=naming.file_name(model_id, f"{target} {text}", f"n{n}", f"seed{seed}", ext="csv"))
 
 

@@ -3,7 +3,6 @@ import streamlit as st
 
 from explorer.metrics import analysis as an
 from explorer.app import naming, state
-from explorer.runtime.frames import csv_text
 from explorer.runtime.images import grid, png_bytes, sample_images
 
 PAGE = "sample"
@@ -47,13 +46,13 @@ if image:
                        file_name=naming.file_name(model_id, *asked, f"n{n}", f"seed{seed}", ext="png"))
     state.stop()
 
-rows = state.sample(model_id, n, seed, condition)
 preview, numeric, categorical = state.sample_view(model_id, n, seed, an.card_numeric(card), condition)
 st.dataframe(preview, hide_index=True, width="stretch")
 shown = min(n, state.PREVIEW_ROWS)
 st.caption(f"{n:,} rows generated with seed {seed}" + (f"; the first {shown:,} shown, the download has all."
                                                      if n > shown else "."))
-st.download_button("Download CSV", lambda: csv_text(rows, card["columns"]), mime="text/csv", on_click="ignore",
+st.download_button("Download CSV", state.sample_csv(model_id, n, seed, condition, card["columns"]), mime="text/csv",
+                   on_click="ignore",
                    file_name=naming.file_name(model_id, *asked, f"n{n}", f"seed{seed}", ext="csv"))
 
 st.subheader("Summary statistics")

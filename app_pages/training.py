@@ -26,7 +26,7 @@ card = cards[model_id]
 training = card.get("training", {})
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32, ttl=state.CACHE_TTL)
 def history(folder: str, signature: str) -> list[dict] | str:
     entry = card.get("files", {}).get("history", {"path": "history.json"})
     try:

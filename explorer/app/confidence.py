@@ -14,7 +14,7 @@ from explorer.runtime.models import Model
 from explorer.text import brief
 
 
-@st.cache_data(show_spinner="Measuring the link over 10 confidence levels…", max_entries=16)
+@st.cache_data(show_spinner="Measuring the link over 10 confidence levels…", max_entries=16, ttl=state.CACHE_TTL)
 def _link(root: str, model_id: str, signature: str, seed: int):
     return measure_link(state.load_model(model_id), seed, levels=10, per_level=100)[1]
 

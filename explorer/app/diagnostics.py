@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import streamlit as st
 
 from explorer.metrics import analysis as an
 from explorer.metrics import diagnostics as dg
-from explorer.app.state import load_model, real_table, sample
+from explorer.app.state import load_model, per_model, real_table, sample
 
 ALL = "all classes"
 DISCRIMINATOR_CHUNK = 64
@@ -40,7 +39,7 @@ def real_reference(holdout: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     return holdout.sample(min(n, len(holdout)), random_state=seed)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@per_model(32)
 def distributions(model_id: str, n: int, seed: int, cls: str = ALL) -> dict:
     train, holdout, synth, numeric, target = _frames(model_id, n, seed, cls)
     real = real_reference(holdout, n, seed)
@@ -55,7 +54,7 @@ def distributions(model_id: str, n: int, seed: int, cls: str = ALL) -> dict:
             "pca": an.projection(real, synth, [c for c in numeric if c in columns], "pca", seed=seed)}
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@per_model(32)
 def fidelity_ceiling(model_id: str, real_rows: int, synthetic_rows: int, cls: str = ALL, draws: int = 30) -> dict:
     """What a perfect generator would score with these row counts (``dg.fidelity_ceiling``, drawn
     from all real rows of the table or class), so a KS/TV complement is read against it, not 1."""
@@ -78,7 +77,7 @@ def tsne_seconds(points: int) -> float:
     return max(2.0, TSNE_SECONDS_PER_1000 * points / 1000)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@per_model(16)
 def tsne(model_id: str, n: int, seed: int, cls: str = ALL, max_rows: int = TSNE_ROWS) -> pd.DataFrame:
     train, holdout, synth, numeric, target = _frames(model_id, n, seed, cls)
     real = real_reference(holdout, n, seed)
@@ -100,7 +99,7 @@ def _detection_rows(model_id: str, n: int, seed: int, cls: str):
     return real[columns], synth[columns], [c for c in numeric if c in columns], int(min(5, k))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@per_model(64)
 def detector(model_id: str, n: int, seed: int, cls: str, kind: str) -> dict:
     """One cross-validated detector ("rf": a forest of DETECTOR_TREES trees, "lr": logistic regression)."""
     rows = _detection_rows(model_id, n, seed, cls)
@@ -130,7 +129,7 @@ def _discriminate(model, frame: pd.DataFrame, chunk: int = DISCRIMINATOR_CHUNK) 
     return np.concatenate([model.discriminate(frame.iloc[i:i + chunk]) for i in range(0, len(frame), chunk)])
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@per_model(32)
 def discriminator(model_id: str, n: int, seed: int, cls: str = ALL) -> dict | None:
     model = load_model(model_id)
     if "discriminator" not in model.sessions:
@@ -147,7 +146,7 @@ def discriminator(model_id: str, n: int, seed: int, cls: str = ALL) -> dict | No
             "rows": (len(real), len(synth))}
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@per_model(32)
 def utility(model_id: str, n: int, seed: int) -> dict:
     """Train-on-synthetic vs train-on-real (same number of rows), both tested on the real holdout."""
     train, holdout, synth, numeric, target = _frames(model_id, n, seed)
@@ -157,7 +156,7 @@ def utility(model_id: str, n: int, seed: int) -> dict:
     return result
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@per_model(32)
 def privacy(model_id: str, n: int, seed: int, cls: str = ALL) -> dict:
     train, holdout, synth, numeric, target = _frames(model_id, n, seed, cls)
     if min(len(train), len(holdout), len(synth)) < 1:
@@ -169,7 +168,7 @@ def privacy(model_id: str, n: int, seed: int, cls: str = ALL) -> dict:
             "copies_holdout": dg.exact_copy_rate(train, holdout), "rows": len(dcr["synthetic"])}
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@per_model(32)
 def per_class(model_id: str, n: int, seed: int) -> pd.DataFrame:
     train, holdout, synth, numeric, target = _frames(model_id, n, seed)
     real = real_reference(holdout, n, seed)

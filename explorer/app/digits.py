@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer.app.state import load_model, model_signature
+from explorer.app.state import CACHE_TTL, RESOURCE_TTL, load_model, model_signature
 from explorer.runtime.images import decode_latents, encode_images, generate_images, sample_images
 from explorer.runtime.interpolate import path
 from explorer.text import brief
@@ -38,7 +38,7 @@ def data_folder() -> str:
 
 
 # ---------------------------------------------------------------- real data (shared, never copied)
-@st.cache_resource(show_spinner="Loading MNIST…", max_entries=2)
+@st.cache_resource(show_spinner="Loading MNIST…", max_entries=2, ttl=RESOURCE_TTL)
 def _mnist(folder: str) -> dict[str, np.ndarray]:
     from explorer.data.tables import load_mnist
     data = load_mnist()
@@ -57,7 +57,7 @@ def as_float(images: np.ndarray) -> np.ndarray:
     return np.asarray(images, dtype=np.float32) / 255.0
 
 
-@st.cache_resource(show_spinner="Indexing the 60,000 training images…", max_entries=1)
+@st.cache_resource(show_spinner="Indexing the 60,000 training images…", max_entries=1, ttl=RESOURCE_TTL)
 def _train_index(folder: str):
     from sklearn.neighbors import NearestNeighbors
     x = as_float(_mnist(folder)["x_train"]).reshape(-1, 28 * 28)
@@ -76,7 +76,7 @@ def parse_index(value, count: int, what: str = "test image") -> int:
 
 
 # ---------------------------------------------------------------- the judge on real images
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8, ttl=CACHE_TTL)
 def _real_judged(folder: str, classifier_sha: str, n: int, seed: int, _session) -> dict:
     from explorer.metrics import digits as dm
     data = _mnist(folder)
@@ -103,7 +103,7 @@ def uniform_mix(model) -> dict[str, float] | None:
     return {c: 1.0 for c in model.classes} if model.classes else None
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
 def _judged(model_id: str, sig: str, n: int, seed: int) -> dict:
     from explorer.metrics import digits as dm
     model = load_model(model_id)
@@ -160,7 +160,7 @@ def summary(probs: np.ndarray, codes: np.ndarray | None) -> dict:
 
 
 # ---------------------------------------------------------------- nearest real training image
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
 def _nearest(model_id: str, sig: str, folder: str, count: int, seed: int) -> dict:
     from explorer.metrics import digits as dm
     model = load_model(model_id)
@@ -182,7 +182,7 @@ def nearest(model_id: str, count: int, seed: int) -> dict:
     return _nearest(model_id, signature(model_id), data_folder(), count, seed)
 
 
-@st.cache_data(show_spinner=False, max_entries=2)
+@st.cache_data(show_spinner=False, max_entries=2, ttl=CACHE_TTL)
 def _real_nearest(folder: str, count: int, seed: int) -> dict:
     data = _mnist(folder)
     pick = np.random.default_rng(seed).choice(len(data["x_test"]), count, replace=False)
@@ -197,7 +197,7 @@ def real_nearest(count: int = 200, seed: int = 0) -> dict:
 
 
 # ---------------------------------------------------------------- Fréchet, precision/recall, detection
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
 def _compare(model_id: str, sig: str, folder: str, n: int, seed: int) -> dict:
     from explorer.metrics import digits as dm
     real = real_judged(model_id, n, seed)
@@ -224,7 +224,7 @@ def _scores(session, images: np.ndarray, codes: np.ndarray | None, batch: int = 
     return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
 def _discriminated(model_id: str, sig: str, folder: str, n: int, seed: int) -> dict:
     from explorer.metrics import analysis as an
     from explorer.metrics.diagnostics import fooled_rate

@@ -18,7 +18,7 @@ from explorer.text import brief
 SPLITS = {"training": "Training rows", "holdout": "Holdout rows (never seen in training)"}
 
 
-@st.cache_data(show_spinner="Finding the row's real neighbours…", max_entries=64)
+@st.cache_data(show_spinner="Finding the row's real neighbours…", max_entries=64, ttl=state.CACHE_TTL)
 def _neighbourhood(model_id: str, signature: str, split: str, row: int) -> np.ndarray:
     """Training-row indices of the k real rows nearest to the chosen row."""
     model = state.load_model(model_id)
@@ -28,7 +28,7 @@ def _neighbourhood(model_id: str, signature: str, split: str, row: int) -> np.nd
     return neighbours(points, k, embed(space, frames[split].iloc[[row]]))[0]
 
 
-@st.cache_data(show_spinner="Embedding the training rows…", max_entries=4)
+@st.cache_data(show_spinner="Embedding the training rows…", max_entries=4, ttl=state.CACHE_TTL)
 def _embedding(model_id: str, signature: str) -> np.ndarray:
     model = state.load_model(model_id)
     return embed(model.condition["space"], _frames(model)["training"])

@@ -7,6 +7,7 @@ choice back to the URL so any view can be shared. No torch here.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -28,6 +29,12 @@ from explorer.app.failures import fragment as guarded_fragment
 # so the pages that need none (Home, Sample, Interpolate, Training) start in about a second.
 
 APP_MAX_ROWS = 100_000  # per request in the app; the library allows more from Python
+# Every cache is bounded in entries and age (docs/reliability.md, Memory): results are recomputed after
+# CACHE_TTL seconds at most, models, real tables and indexes are reloaded after RESOURCE_TTL.
+CACHE_TTL = 30 * 60
+RESOURCE_TTL = 60 * 60
+LARGE_SAMPLE = 10_000  # rows: larger samples (up to 20 MB each) share a cache of LARGE_ENTRIES
+LARGE_ENTRIES = 4
 PREVIEW_ROWS = 1_000  # rows rendered in a table; the CSV download holds them all
 SEED_MAX = 2**32 - 1
 ERROR_ICON = ":material/error:"
@@ -203,9 +210,27 @@ def model_signature(model_id: str) -> str:
 # A resource, not cache_data: one shared ({id: card}, {id: reason}) that every rerun reads (the cards
 # are never modified; each cached Model shares its card the same way), instead of unpickling all
 # twelve cards on every click.
-@st.cache_resource(show_spinner="Checking the exported models…", max_entries=8)
+@st.cache_resource(show_spinner="Checking the exported models…", max_entries=8, ttl=RESOURCE_TTL)
 def _discover(root: str, signature: str) -> tuple[dict, dict]:
     return discover(Path(root))
+
+
+def per_model(max_entries: int):
+    """``st.cache_data`` for a function of (model_id, ...) whose entries also key on the model's signature,
+    so a re-exported model never gets results computed from the old files; bounded in entries and age."""
+    def wrap(func):
+        def cached(model_id, signature, *args, **kwargs):
+            return func(model_id, *args, **kwargs)
+        cached.__qualname__ = f"{func.__qualname__}.cached"  # Streamlit tells caches apart by name and source
+        cached.__module__ = func.__module__
+        cached = st.cache_data(show_spinner=False, max_entries=max_entries, ttl=CACHE_TTL)(cached)
+
+        @functools.wraps(func)
+        def call(model_id, *args, **kwargs):
+            return cached(model_id, model_signature(model_id), *args, **kwargs)
+        call.clear = cached.clear
+        return call
+    return wrap
 
 
 def catalog() -> tuple[dict[str, dict], dict[str, str]]:
@@ -216,7 +241,7 @@ def catalog() -> tuple[dict[str, dict], dict[str, str]]:
     return _discover(str(root), signature_key(folder_signature(root)))
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=32)
+@st.cache_resource(show_spinner="Loading the model…", max_entries=32, ttl=RESOURCE_TTL)
 def _load(root: str, model_id: str, signature: str) -> Model:
     return Model.load(model_id, Path(root))
 
@@ -235,15 +260,32 @@ def open_model(model_id: str) -> Model:
         stop()
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64, ttl=CACHE_TTL)
 def _sample(root: str, model_id: str, signature: str, n: int, seed: int, mix) -> pd.DataFrame:
     return _load(root, model_id, signature).sample(n, seed=seed, mix=mix)
+
+
+@st.cache_data(show_spinner=False, max_entries=LARGE_ENTRIES, ttl=CACHE_TTL)
+def _large_sample(root: str, model_id: str, signature: str, n: int, seed: int, mix) -> pd.DataFrame:
+    return _load(root, model_id, signature).sample(n, seed=seed, mix=mix)
+
+
+def _rows(root: str, model_id: str, signature: str, n: int, seed: int, mix) -> pd.DataFrame:
+    """The cached sample, from the cache that fits its size (64 small ones, LARGE_ENTRIES large ones)."""
+    return (_large_sample if n > LARGE_SAMPLE else _sample)(root, model_id, signature, n, seed, mix)
 
 
 def sample(model_id: str, n: int, seed: int, mix=None) -> pd.DataFrame:
     """Cached ``Model.sample``: the same model, n, seed and condition give the same rows."""
     root = models_root()
-    return _sample(str(root), model_id, model_signature(model_id), n, seed, mix)
+    return _rows(str(root), model_id, model_signature(model_id), n, seed, mix)
+
+
+def sample_csv(model_id: str, n: int, seed: int, mix, columns: list[dict]):
+    """A download button's deferred CSV: only the keys are kept with the button (Streamlit holds it while
+    the session shows it), and the rows come from the cache when clicked, not a copy per session."""
+    from explorer.runtime.frames import csv_text
+    return lambda: csv_text(sample(model_id, n, seed, mix), columns)
 
 
 def arrow(frame: pd.DataFrame) -> pa.Table:
@@ -265,10 +307,10 @@ def arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.table(columns)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64, ttl=CACHE_TTL)
 def _view(root: str, model_id: str, signature: str, n: int, seed: int, mix, numeric: tuple):
     from explorer.metrics.analysis import summary
-    rows = _sample(root, model_id, signature, n, seed, mix)
+    rows = _rows(root, model_id, signature, n, seed, mix)
     num, cat = summary(rows, list(numeric))
     return arrow(rows.head(PREVIEW_ROWS)), arrow(num.rename_axis("column").reset_index()), arrow(cat)
 
@@ -283,7 +325,7 @@ def sample_view(model_id: str, n: int, seed: int, numeric: list[str], mix=None) 
 # One shared Table per dataset, not a copy per call: cache_data would unpickle the whole table on
 # every rerun (≈ 54 ms for Adult, on each Condition click). Callers only read it (filters, samples
 # and column selections make new frames; pandas' copy-on-write keeps the shared one intact).
-@st.cache_resource(show_spinner="Loading the real data…", max_entries=4)
+@st.cache_resource(show_spinner="Loading the real data…", max_entries=4, ttl=RESOURCE_TTL)
 def _real_table(name: str, folder: str):
     from explorer.data.tables import load_table
     return load_table(name)
@@ -310,7 +352,7 @@ def data_help(exc: Exception, dataset: str) -> str:
 
 
 # ---------------------------------------------------------------- widgets
-@st.cache_data(show_spinner=False, max_entries=512)
+@st.cache_data(show_spinner=False, max_entries=512, ttl=CACHE_TTL)
 def _spec(builder: str, args: tuple, kwargs: dict) -> dict:
     from explorer.app import charts
     return getattr(charts, builder)(*args, **kwargs).to_dict()

@@ -12,7 +12,7 @@ import numpy as np
 from explorer.runtime.models import Model
 
 
-def generate_images(model: Model, z: np.ndarray, codes: np.ndarray | None = None, batch: int = 2000) -> np.ndarray:
+def generate_images(model: Model, z: np.ndarray, codes: np.ndarray | None = None, batch: int = 500) -> np.ndarray:
     """Images [n, 28, 28] in [0, 1] for latents ``z`` (and digit indices for a conditional model)."""
     z = np.asarray(z, dtype=np.float32)
     if z.ndim != 2 or z.shape[1] != model.latent_dim:
@@ -64,7 +64,9 @@ def classify(model: Model, images: np.ndarray) -> np.ndarray | None:
     """Digit probabilities [n, 10] from the model's classifier, or None when it ships none."""
     if "classifier" not in model.sessions:
         return None
-    return model.sessions["classifier"].run(None, {"image": images.astype(np.float32)})[0]
+    session, step = model.sessions["classifier"], 128  # small batches bound the judge's memory arena
+    parts = [session.run(None, {"image": images[i:i + step].astype(np.float32)})[0] for i in range(0, len(images), step)]
+    return np.concatenate(parts) if parts else np.zeros((0, 10), np.float32)
 
 
 def grid(images: np.ndarray, cols: int = 10, pad: int = 2) -> np.ndarray:

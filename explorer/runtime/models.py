@@ -112,9 +112,17 @@ def providers() -> list[str]:
     return (["CUDAExecutionProvider"] if gpu else []) + ["CPUExecutionProvider"]
 
 
-def _session(path: Path) -> ort.InferenceSession:
+ARENA = {"classifier"}  # sessions that keep onnxruntime's memory arena (see _session)
+
+
+def _session(path: Path, arena: bool = False) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    # No memory arena by default: each session's arena keeps its largest batch's memory for good (a digit
+    # judge ~0.8 GB after batches of 2,000, a table generator ~70 MB), and without it the generators and
+    # discriminators run as fast. The convolutional digit judge is ~35 % slower without one, so it keeps
+    # it and is fed small batches (explorer.metrics.digits.judge) that bound it to ~50 MB.
+    options.enable_cpu_mem_arena = arena
     # No busy-waiting: by default onnxruntime's worker threads spin after each run, which about
     # doubled the CPU a 1,000-row sample costs and, with 20 users on a 2-core server, took the cores
     # from the other sessions (see README, Load). Large requests still use the worker threads.
@@ -162,7 +170,7 @@ class Model:
     @classmethod
     def from_folder(cls, folder: Path) -> "Model":
         card = read_card(folder)
-        sessions = {name: _session(folder / entry["path"]) for name, entry in card["files"].items()
+        sessions = {name: _session(folder / entry["path"], name in ARENA) for name, entry in card["files"].items()
                     if entry["path"].endswith(".onnx")}
         return cls(card.get("id", folder.name), card, folder, sessions)
 
