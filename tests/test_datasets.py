@@ -69,3 +69,55 @@ def test_training_cli_reports_a_missing_dataset_in_one_line(offline, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "error: diabetes.arff not found" in err and DATA_ENV in err
     assert list(offline.iterdir()) == []
+
+
+def test_a_failed_download_is_not_retried_in_the_same_process_but_a_file_put_there_is_found(tmp_path, monkeypatch):
+    """Offline, each visit to a data page used to wait for the same failed download; a local proxy that
+    counts the connections it refuses shows the second load does not try again."""
+    import os
+    import shutil
+    import socket
+    import threading
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    real = Path(os.environ[DATA_ENV]) / "diabetes.arff"
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    attempts = []
+
+    def refuse():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            attempts.append(1)
+            conn.close()
+
+    threading.Thread(target=refuse, daemon=True).start()
+    monkeypatch.setenv(DATA_ENV, str(tmp_path))
+    for var in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(var, f"http://127.0.0.1:{server.getsockname()[1]}")
+    for var in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    urllib.request.install_opener(None)  # urlopen reads the proxy variables when it builds its opener
+    try:
+        with pytest.raises(DataUnavailable) as first:
+            load_table("diabetes")
+        for _ in range(50):  # the proxy thread counts after the client has already failed
+            if attempts:
+                break
+            time.sleep(0.05)
+        tried = len(attempts)
+        assert tried >= 1, str(first.value)
+        with pytest.raises(DataUnavailable) as second:
+            load_table("diabetes")
+        assert len(attempts) == tried and str(second.value) == str(first.value)
+    finally:
+        server.close()
+        urllib.request.install_opener(None)
+    shutil.copy(real, tmp_path / "diabetes.arff")
+    assert len(load_table("diabetes").train) > 0

@@ -69,20 +69,27 @@ def data_dir() -> Path:
     return Path(os.environ.get(DATA_ENV, "data")).expanduser()
 
 
+# (data folder, file) → the message of a download that failed in this process: offline, each visit to a
+# data page would otherwise wait ~5 s for the same failure. A file that appears later is still found.
+_FAILED: dict[tuple[str, str], str] = {}
+
+
 def _require(filename: str, dataset: str) -> Path:
     path = data_dir() / filename
     if path.is_file():
         return path
+    key = (str(data_dir().resolve()), filename)
+    if key in _FAILED:
+        raise DataUnavailable(_FAILED[key])
     try:
         _download(dataset)
     except Exception as exc:  # offline, blocked, or OpenML changed: all the same to the user
         # ``from None``: the message carries the cause; the network stack's chained traceback
         # (about a hundred lines) would bury it
-        raise DataUnavailable(
-            f"{filename} not found in {data_dir().resolve()} and downloading OpenML dataset "
-            f"{OPENML_IDS[dataset]} failed ({_reason(exc)}). Set {DATA_ENV} to the folder holding {filename}, "
-            f"or run once with internet access."
-        ) from None
+        _FAILED[key] = (f"{filename} not found in {data_dir().resolve()} and downloading OpenML dataset "
+                        f"{OPENML_IDS[dataset]} failed ({_reason(exc)}). Set {DATA_ENV} to the folder holding "
+                        f"{filename}, or run once with internet access.")
+        raise DataUnavailable(_FAILED[key]) from None
     if not path.is_file():
         raise DataUnavailable(f"{filename} still missing in {data_dir()} after download")
     return path
