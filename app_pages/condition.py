@@ -134,7 +134,7 @@ def conditioned():
         fid = fidelity(reference[columns], rows[columns], numeric)
         st.dataframe(fid, hide_index=True, width="stretch",
                      column_config={"distance": st.column_config.NumberColumn(format="%.3f"),
-                                    "complement": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.3f")})
+                                    "complement": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.3f", color="#1b7837")})
     st.dataframe(rows.head(200), hide_index=True, width="stretch")
     st.download_button("Download CSV", state.sample_csv(model_id, n, seed, condition, card["columns"]), mime="text/csv",
                        on_click="ignore",
@@ -171,7 +171,7 @@ def every_digit() -> None:
     images, codes = dd.digit_grid(model, k, seed)
     picture = grid(images, cols=k)
     st.image(picture, caption=f"{len(classes)} × {k}: row = {target} asked for, seed {seed}",
-             width=min(2 * picture.shape[1], 1100))  # twice the pixels, not a 10 × 1 column stretched to the page
+             width=2 * picture.shape[1] if k <= 10 else "stretch")  # small grids at twice the pixels; wide ones fit the page
     judged(images, codes)
     st.download_button("Download PNG", png_bytes(picture), mime="image/png", on_click="ignore",
                        file_name=naming.file_name(model_id, f"every {target}", f"{k} each", f"seed{seed}", ext="png"))

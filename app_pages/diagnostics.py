@@ -91,11 +91,15 @@ if section == "Distributions":
             state.chart("fidelity_bars", fid)
         st.dataframe(fid, hide_index=True, width="stretch",
                      column_config={"distance": st.column_config.NumberColumn(format="%.3f"),
-                                    "complement": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.3f")})
+                                    "complement": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.3f", color="#1b7837")})
         left, right = st.columns(2)
         state.chart("heatmap", dist["association"], where=left)
-        left.caption("Association: |Spearman| between numerics, Cramér's V otherwise. Red: stronger in the synthetic rows.")
-        state.chart("projection", dist["pca"], "PCA of real and synthetic rows (fitted on real)", where=right)
+        left.caption("Association: |Spearman| between numerics, Cramér's V otherwise. Orange: stronger in the synthetic "
+                     "rows, blue: weaker; the scale spans the largest difference.")
+        state.chart("projection", dist["pca"], "PCA of real and synthetic rows (fitted on real)",
+                    tuple(dist["pca"].attrs.get("axes", ("PC 1", "PC 2"))), where=right)
+        right.caption("Rows as min-max-scaled numerics and one-hot categories, projected on the real rows' two "
+                      "main directions of variation.")
         tsne_key = f"tsne:{model_id}:{n}:{seed}:{cls}"  # asked for once: kept when the user moves between sections
         rows_tsne = 2 * min(n, ad.TSNE_ROWS)
         if st.button(f"Compute t-SNE of {rows_tsne:,} points (about {ad.tsne_seconds(rows_tsne):.0f} s on 2 idle "
@@ -172,17 +176,26 @@ else:  # Per class
     with st.status("Measuring every class…") as status:
         table_pc = ad.per_class(model_id, n, seed)
         status.update(label="Classes measured", state="complete", expanded=False)
-    st.dataframe(table_pc, hide_index=True, width="stretch",
-                 column_config={"share real": st.column_config.NumberColumn(format="percent"),
-                                "share synthetic": st.column_config.NumberColumn(format="percent"),
-                                "KS/TV complement": st.column_config.NumberColumn(format="%.3f"),
-                                "perfect generator KS/TV": st.column_config.NumberColumn(
-                                    format="%.3f", help="What the true distribution itself would score with "
-                                    "these row counts: a small class cannot reach 1 (or even 0.95)."),
-                                "detection AUC (LR)": st.column_config.NumberColumn(format="%.3f")})
-    st.caption(f"Real holdout vs {n:,} synthetic rows (seed {seed}), split by {target}. "
-               f"Minority class: {table.minority}. Pick a class above to see every section for it alone.")
+    per_class_columns = {"share real": st.column_config.NumberColumn(format="percent"),
+                         "share synthetic": st.column_config.NumberColumn(format="percent"),
+                         "KS/TV complement": st.column_config.NumberColumn(format="%.3f"),
+                         "perfect generator KS/TV": st.column_config.NumberColumn(
+                             format="%.3f", help="What the true distribution itself would score with these row "
+                                                 "counts: a small class cannot reach 1 (or even 0.95)."),
+                         "detection AUC (LR)": st.column_config.NumberColumn(format="%.3f"),
+                         "detection AUC (RF)": st.column_config.NumberColumn(format="%.3f")}
+    st.markdown("**Measured now**")
+    st.dataframe(table_pc, hide_index=True, width="stretch", column_config=per_class_columns)
+    st.caption(f"Real holdout rows vs {n:,} synthetic rows (seed {seed}), split by {target}; detection: logistic "
+               f"regression, 5-fold. Minority class: {table.minority}. Pick a class above to see every section for "
+               "it alone.")
     exported = (card.get("metrics") or {}).get("per_class")
     if exported:
-        st.subheader("Measured at export (on the card)")
-        st.dataframe([{"class": c, **v} for c, v in exported.items()], hide_index=True, width="stretch")
+        names = {"rows_holdout": "rows real", "rows_synthetic": "rows synthetic", "share_holdout": "share real",
+                 "share_synthetic": "share synthetic", "mean_ks_tv_complement": "KS/TV complement",
+                 "detection_rf_auc": "detection AUC (RF)"}
+        st.markdown("**Measured when the model was exported** (from its card)")
+        st.dataframe([{"class": c, **{names.get(k, k): v for k, v in m.items()}} for c, m in exported.items()],
+                     hide_index=True, width="stretch", column_config=per_class_columns)
+        st.caption("All the card's synthetic rows vs the whole real holdout; detection: random forest of 100 trees, "
+                   "5-fold. A different detector and sample than the live table, so compare within a table.")

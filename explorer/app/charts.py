@@ -6,12 +6,34 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-SOURCE_COLORS = alt.Scale(domain=["real", "synthetic"], range=["#4c78a8", "#f58518"])
+# One visual language: real data blue, generated data orange on every chart; other series grey, then
+# colours that do not read as good/bad (no red for a score).
+REAL, SYNTH, OTHER = "#4c78a8", "#f58518", "#9d9d9d"
+SOURCE_COLORS = alt.Scale(domain=["real", "synthetic"], range=[REAL, SYNTH])
+GENERATED = ("synthetic", "generated", "achieved", "fake")  # names of generated-data series
+PAIR = ["#1b7837", "#762a83"]  # two series of one kind (RF vs LR, loss of D vs G): green and purple, never blue-blue
 HEIGHT = 260
 
 
 def _source_color():
     return alt.Color("source:N", scale=SOURCE_COLORS, title=None)
+
+
+def source_scale(names) -> alt.Scale:
+    """Orange for generated-data series, blue for the first real one, grey after that."""
+    names, colours, real_seen = list(dict.fromkeys(names)), [], False
+    for name in names:
+        if any(str(name).startswith(g) for g in GENERATED):
+            colours.append(SYNTH)
+        else:
+            colours.append(OTHER if real_seen else REAL)
+            real_seen = True
+    return alt.Scale(domain=names, range=colours)
+
+
+def _labels() -> alt.Axis:
+    """A category axis that shows every label (Vega-Lite drops overlapping ones by default)."""
+    return alt.Axis(labelOverlap=False, labelLimit=220)
 
 
 def histogram(data: pd.DataFrame, column: str, numeric: bool) -> alt.Chart:
@@ -26,34 +48,38 @@ def histogram(data: pd.DataFrame, column: str, numeric: bool) -> alt.Chart:
         ).properties(height=HEIGHT)
     order = data.groupby("bin")["share"].max().sort_values(ascending=False).index.tolist()
     return alt.Chart(data, title=column).mark_bar().encode(
-        y=alt.Y("bin:N", sort=order, title=None), x=alt.X("share:Q", title="share of rows", axis=alt.Axis(format="%")),
+        y=alt.Y("bin:N", sort=order, title=None, axis=_labels()), x=alt.X("share:Q", title="share of rows", axis=alt.Axis(format="%")),
         yOffset="source:N", color=_source_color(),
         tooltip=["bin", "source", alt.Tooltip("share:Q", format=".2%")],
     ).properties(height=max(HEIGHT, 22 * len(order)))
 
 
 def fidelity_bars(fid: pd.DataFrame) -> alt.Chart:
-    return alt.Chart(fid).mark_bar().encode(
+    return alt.Chart(fid, title="How alike each column is").mark_bar().encode(
         x=alt.X("complement:Q", title="1 − KS / TV distance (1 = identical)", scale=alt.Scale(domain=[0, 1])),
-        y=alt.Y("column:N", sort="x", title=None), color=alt.Color("metric:N", title="test"),
+        y=alt.Y("column:N", sort="x", title=None, axis=_labels()),
+        color=alt.Color("metric:N", title="test", scale=alt.Scale(domain=["KS", "TV"], range=PAIR)),
         tooltip=["column", "metric", alt.Tooltip("distance:Q", format=".3f"), alt.Tooltip("complement:Q", format=".3f")],
-    ).properties(height=max(HEIGHT, 20 * len(fid)))
+    ).properties(height=alt.Step(22))
 
 
 def heatmap(data: pd.DataFrame, value: str = "difference", title: str = "synthetic − real association") -> alt.Chart:
+    """Differences on a symmetric scale as wide as the largest one (at least ±0.05): on ±1 the few-hundredths
+    differences a good generator leaves would all look white. Orange: stronger in the synthetic rows."""
     order = list(dict.fromkeys(data["a"]))
-    return alt.Chart(data, title=title).mark_rect().encode(
-        x=alt.X("b:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False)),
-        y=alt.Y("a:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False)),
-        color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True), title=value),
+    top = max(0.05, float(np.nanmax(np.abs(data[value].to_numpy(float)))) if len(data) else 0.05)
+    return alt.Chart(data, title=f"{title} (scale ±{top:.2f})").mark_rect().encode(
+        x=alt.X("b:N", sort=order, title=None, axis=_labels()),
+        y=alt.Y("a:N", sort=order, title=None, axis=_labels()),
+        color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme="blueorange", domain=[-top, top]), title=value),
         tooltip=["a", "b", alt.Tooltip("real:Q", format=".3f"), alt.Tooltip("synthetic:Q", format=".3f"),
                  alt.Tooltip("difference:Q", format="+.3f")],
     ).properties(height=max(HEIGHT, 24 * len(order)))
 
 
-def projection(points: pd.DataFrame, title: str) -> alt.Chart:
+def projection(points: pd.DataFrame, title: str, axes: tuple[str, str] = ("t-SNE 1", "t-SNE 2")) -> alt.Chart:
     return alt.Chart(points, title=title).mark_circle(size=14, opacity=0.5).encode(
-        x=alt.X("x:Q", title=None), y=alt.Y("y:Q", title=None), color=_source_color(), tooltip=["source"],
+        x=alt.X("x:Q", title=axes[0]), y=alt.Y("y:Q", title=axes[1]), color=_source_color(), tooltip=["source"],
     ).properties(height=360)
 
 
@@ -67,7 +93,7 @@ def roc(curves: dict[str, pd.DataFrame]) -> alt.Chart:
     data = pd.concat(parts, ignore_index=True)
     lines = alt.Chart(data, title="ROC: real (0) vs synthetic (1)").mark_line().encode(
         x=alt.X("fpr:Q", title="false positive rate"), y=alt.Y("tpr:Q", title="true positive rate"),
-        color=alt.Color("detector:N", title=None), order="fpr:Q")
+        color=alt.Color("detector:N", title=None, scale=alt.Scale(range=PAIR)), order="fpr:Q")
     diagonal = alt.Chart(pd.DataFrame({"fpr": [0, 1], "tpr": [0, 1]})).mark_line(
         strokeDash=[4, 4], color="gray").encode(x="fpr:Q", y="tpr:Q")
     return (diagonal + lines).properties(height=320)
@@ -76,9 +102,10 @@ def roc(curves: dict[str, pd.DataFrame]) -> alt.Chart:
 def importance(series: pd.Series, top: int = 15) -> alt.Chart:
     data = series.head(top).rename_axis("column").reset_index(name="importance")
     return alt.Chart(data, title="What gives it away (random-forest importance)").mark_bar().encode(
-        x=alt.X("importance:Q", title="share of the detector's importance"), y=alt.Y("column:N", sort="-x", title=None),
+        x=alt.X("importance:Q", title="share of the detector's importance"),
+        y=alt.Y("column:N", sort="-x", title=None, axis=_labels()), color=alt.value(SYNTH),
         tooltip=["column", alt.Tooltip("importance:Q", format=".3f")],
-    ).properties(height=max(HEIGHT, 20 * len(data)))
+    ).properties(height=alt.Step(22))
 
 
 def binned_overlay(data: pd.DataFrame, x_title: str, title: str, rule: float | None = None,
@@ -86,8 +113,8 @@ def binned_overlay(data: pd.DataFrame, x_title: str, title: str, rule: float | N
     """Overlaid shares from ``analysis.binned`` (optionally a vertical rule, e.g. a threshold);
     ``colors`` pins one colour per source, in the order the sources first appear."""
     scale = SOURCE_COLORS if real_vs_synthetic else \
-        alt.Scale(domain=list(dict.fromkeys(data["source"])), range=list(colors)) if colors else None
-    color = alt.Color("source:N", title=None, **({"scale": scale} if scale is not None else {}))
+        alt.Scale(domain=list(dict.fromkeys(data["source"])), range=list(colors)) if colors else source_scale(data["source"])
+    color = alt.Color("source:N", title=None, scale=scale)
     bars = alt.Chart(data, title=title).mark_bar(opacity=0.55, binSpacing=0).encode(
         x=alt.X("start:Q", title=x_title), x2="end:Q",
         y=alt.Y("share:Q", stack=None, title="share", axis=alt.Axis(format="%")), y2=alt.datum(0), color=color,
@@ -103,7 +130,7 @@ def class_shares(data: pd.DataFrame) -> alt.Chart:
     return alt.Chart(data, title="rows per class").mark_bar().encode(
         x=alt.X("share:Q", axis=alt.Axis(format="%"), title="share", scale=alt.Scale(domain=[0, 1])),
         y=alt.Y("source:N", title=None), row=alt.Row("class:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
-        color=alt.Color("source:N", title=None, legend=None),
+        color=alt.Color("source:N", title=None, legend=None, scale=source_scale(data["source"])),
         tooltip=["class", "source", "rows", alt.Tooltip("share:Q", format=".1%")],
     ).properties(height=44)
 
@@ -123,7 +150,7 @@ def curves(data: pd.DataFrame, title: str, y_title: str = "value") -> alt.Chart:
     """Per-epoch lines from ``analysis.history_long``."""
     return alt.Chart(data, title=title).mark_line(point=len(data) < 200).encode(
         x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)), y=alt.Y("value:Q", title=y_title),
-        color=alt.Color("metric:N", title=None),
+        color=alt.Color("metric:N", title=None, scale=alt.Scale(range=PAIR + ["#b35806", "#542788"])),
         tooltip=["epoch", "metric", alt.Tooltip("value:Q", format=".4f")],
     ).properties(height=HEIGHT)
 
@@ -166,7 +193,7 @@ def confidence_link(data: pd.DataFrame) -> alt.Chart:
         x=alt.X("requested:Q", title="requested confidence", scale=alt.Scale(domain=[0, 1])),
         y=alt.Y("achieved:Q", title="judge forest's confidence", scale=alt.Scale(domain=[0, 1])),
         tooltip=[alt.Tooltip("requested:Q", format=".2f"), alt.Tooltip("achieved:Q", format=".2f")])
-    means = base.mark_line(point=True, color="#f58518").encode(x="requested:Q", y="mean(achieved):Q")
+    means = base.mark_line(point=True, color=SYNTH).encode(x="requested:Q", y="mean(achieved):Q")
     diagonal = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(strokeDash=[4, 4], color="gray").encode(
         x="x:Q", y="y:Q")
     return (dots + means + diagonal).properties(height=320, title="achieved vs requested (dashed: perfect)")

@@ -89,8 +89,9 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
                          min(row0, sizes[split] - 1) if split == split0 else 0, key=f"{page}:row:{split}")
     state.remember("row", f"{split}:{row}", "training:0")
     instance = frames[split].iloc[[row]]
-    st.caption("The chosen row")
-    st.dataframe(instance, hide_index=True, width="stretch")
+    st.caption("The chosen row (one line per column, so every value shows)")
+    st.dataframe(instance.T.set_axis(["value"], axis=1).rename_axis("column").reset_index().astype(str),
+                 hide_index=True, width="stretch", height=min(36 * (len(instance.columns) + 1), 420))
 
     rows = model.sample(n, seed=seed, instance=instance)
     signature = state.model_signature(model.id)

@@ -131,15 +131,19 @@ def projection(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str], meth
         from sklearn.decomposition import PCA
         pca = PCA(2, random_state=seed).fit(xr)
         points = np.vstack([pca.transform(xr), pca.transform(xs)])
+        axes = tuple(f"PC {i + 1} ({share:.0%} of the real rows' variance)"
+                     for i, share in enumerate(pca.explained_variance_ratio_))
     elif method == "tsne":
         from sklearn.manifold import TSNE
         both = np.vstack([xr, xs])
         points = TSNE(2, init="pca", perplexity=min(30.0, max(2.0, (len(both) - 1) / 3)),
                       random_state=seed).fit_transform(both)
+        axes = ("t-SNE 1", "t-SNE 2")
     else:
         raise ValueError(f"method must be pca or tsne, got {method!r}")
-    return pd.DataFrame({"x": points[:, 0], "y": points[:, 1],
-                         "source": [REAL] * len(xr) + [SYNTH] * len(xs)})
+    frame = pd.DataFrame({"x": points[:, 0], "y": points[:, 1], "source": [REAL] * len(xr) + [SYNTH] * len(xs)})
+    frame.attrs["axes"] = axes  # what the two axes are, for the chart
+    return frame
 
 
 def binned(values: dict[str, np.ndarray], bins: int = 40) -> pd.DataFrame:
