@@ -94,7 +94,7 @@ for path in sweep_files:
     st.caption(" then ".join(f"`{c}`" for c in trials["command"].dropna().unique()) + " — holdout metrics as in the "
                "cards; seconds per trial "
                "(training, model selection and metrics) on one CPU.")
-    st.markdown("Seed stability (R1's table): mean ± std over the seeds of each configuration, best efficacy first")
+    st.markdown("Seed stability: mean ± std over the seeds of each configuration, best efficacy first")
     st.dataframe(sweeps.pretty_summary(sweeps.seed_summary(trials)), hide_index=True, width="stretch")
     shown = ["label", "seed", *sweeps.METRICS, "best_epoch", "train_seconds", "seconds"]
     with st.expander(f"Every trial of {path.name}"):

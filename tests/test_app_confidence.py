@@ -35,3 +35,17 @@ def test_bad_confidence_in_the_url_gets_a_message(bad):
     assert not at.exception
     assert any("confidence in the URL" in e.value for e in at.error)
     assert at.slider(key="condition:confidence").value == 0.5
+
+
+def test_a_request_beyond_the_reachable_range_is_said_with_the_range():
+    at = page(confidence="0.50")
+    help_text = at.slider(key="condition:confidence").help
+    low, high = (float(x) for x in help_text.split("from about ")[1].split(" (")[0].split(" to "))
+    assert not [w for w in at.warning if "beyond" in w.value]  # 0.5 is reachable
+    from explorer.runtime.judge import RANGE
+    far = RANGE[1] if RANGE[1] - high > 0.05 else RANGE[0]
+    if not (far > high + 0.05 or far < low - 0.05):
+        pytest.skip(f"this model reaches {low:.2f}-{high:.2f}: nothing beyond it to ask for")
+    at.slider(key="condition:confidence").set_value(far).run()
+    warning = " ".join(w.value for w in at.warning)
+    assert "beyond what this model can deliver" in warning and f"{high:.2f}" in warning

@@ -27,13 +27,13 @@ def test_parse_row():
 def test_picking_another_row_changes_the_rows_and_they_stay_close_to_it():
     at = page()
     assert not at.exception
-    chosen, rows = at.dataframe[0].value, at.dataframe[1].value
-    assert len(chosen) == 1 and len(rows) == 100
+    chosen, rows = at.dataframe[1].value, at.dataframe[2].value  # [0]: the rows to find one by its values
+    assert list(chosen.columns) == ["column", "value"] and len(rows) == 100
     assert float(at.metric[2].value) <= 0.6  # median distance ratio generated / random real rows
     at.radio(key="condition:split").set_value("holdout").run()
     at.number_input(key="condition:row:holdout").set_value(7).run()
     assert not at.exception and at.query_params["row"] in ("holdout:7", ["holdout:7"])
-    assert not at.dataframe[0].value.equals(chosen) and not at.dataframe[1].value.equals(rows)
+    assert not at.dataframe[1].value.equals(chosen) and not at.dataframe[2].value.equals(rows)
     assert len(at.get("vega_lite_chart")) == 1  # distances: generated vs real neighbours vs random rows
 
 
@@ -44,3 +44,27 @@ def test_bad_row_in_the_url_gets_a_message(bad):
     assert not at.exception
     assert any("Row from the URL" in e.value for e in at.error)
     assert at.radio(key="condition:split").value == "training"
+
+
+@committed
+def test_rows_are_found_by_filtering_on_column_values():
+    at = page()
+    at.multiselect(key="condition:find:training:columns").set_value(["sex", "age"]).run()
+    at.multiselect(key="condition:find:training:sex").set_value(["Female"]).run()
+    at.slider(key="condition:find:training:age").set_value((30.0, 31.0)).run()
+    matches = at.dataframe[0].value
+    assert len(matches) > 0 and (matches["sex"] == "Female").all() and matches["age"].between(30, 31).all()
+    counted = next(c.value for c in at.caption if "rows match" in c.value)
+    assert int(counted.split(" of ")[0].replace(",", "")) < int(counted.split(" of ")[1].split()[0].replace(",", ""))
+
+
+@committed
+def test_without_real_data_the_model_offers_its_stored_rows(monkeypatch, tmp_path):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("GAN_EXPLORER_DATA", str(tmp_path / "file" / "data"))  # cannot exist, cannot download
+    at = page()
+    assert not at.exception and "embeddings of" in at.info[0].value
+    first = at.dataframe[0].value
+    assert len(first) == 100
+    at.number_input(key="condition:bank").set_value(17).run()
+    assert not at.dataframe[0].value.equals(first) and at.query_params["bank"] == "17"

@@ -24,6 +24,15 @@ def link(model_id: str, seed: int):
     return _link(str(root), model_id, state.model_signature(model_id), seed)
 
 
+TOLERANCE = 0.05  # how far past the reachable range a request may lie before the page warns
+
+
+def reachable(data) -> tuple[float, float]:
+    """Lowest and highest mean achieved confidence over the measured request levels."""
+    means = data.groupby("requested")["achieved"].mean()
+    return float(means.min()), float(means.max())
+
+
 def start_value(raw) -> float:
     """The slider's start from the URL, or 0.5 with a message when the URL's value is unusable."""
     if raw is None:
@@ -41,12 +50,22 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
     st.write(f"This generator takes a **target confidence**: the probability the judge random forest "
              f"(fitted on the real training rows) gives to `{c['target']} = {c['positive_class']}`. "
              "Every row is generated for the confidence you ask; the forest then scores it.")
+    data = link(model.id, seed)
+    low, high = reachable(data)
     value0 = round(start_value(state.initial("confidence", None)) * 20) / 20
     requested = st.slider("Target confidence", RANGE[0], RANGE[1], float(np.clip(value0, *RANGE)), 0.05,
-                          key=f"{page}:confidence")
+                          key=f"{page}:confidence",
+                          help=f"This model's rows reach a mean confidence from about {low:.2f} to {high:.2f} "
+                               "(10 requested levels × 100 rows).")
     state.remember("confidence", f"{requested:.2f}", "0.50")
     rows = model.sample(n, seed=seed, confidence=requested)
     achieved = model.judge_confidence(rows)
+    if not low - TOLERANCE <= requested <= high + TOLERANCE:
+        nearest = float(np.clip(requested, low, high))
+        st.warning(f"{requested:.2f} lies beyond what this model can deliver: the rows it makes for it score "
+                   f"{achieved.mean():.2f} on average, and its reachable range is about {low:.2f} to {high:.2f}. "
+                   f"Ask for {nearest:.2f} or less extreme, or keep only the rows whose achieved confidence "
+                   "(last column of the table) you want.", icon=":material/warning:")
     a, b, d = st.columns(3)
     a.metric("requested", f"{requested:.2f}")
     b.metric("mean achieved", f"{achieved.mean():.3f}")
@@ -59,7 +78,6 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
                        on_click="ignore", file_name=naming.file_name(
                            model.id, f"confidence {requested:.2f}", f"n{n}", f"seed{seed}", ext="csv"))
     st.subheader("Does the generator follow the request?")
-    data = link(model.id, seed)
     m = link_metrics(data["requested"].to_numpy(), data["achieved"].to_numpy())
     state.chart("confidence_link", data)
     st.caption(f"10 levels × 100 rows, seed {seed}: Spearman {m['spearman']:.3f}, mean absolute error "

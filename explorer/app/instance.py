@@ -66,6 +66,54 @@ def export_figures(card: dict) -> str:
     return f" At export, over {m['instances']} rows each — " + "; ".join(parts) + "."
 
 
+def find_row(frame: pd.DataFrame, key: str) -> int | None:
+    """Filters on column values and the matching rows; the row index the user clicks, if any."""
+    with st.expander("Find a row by its values", expanded=False):
+        columns = st.multiselect("Filter on", list(frame.columns), key=f"{key}:columns",
+                                 placeholder="Pick columns, then the values to keep")
+        mask = pd.Series(True, index=frame.index)
+        for column in columns:
+            values = frame[column]
+            if pd.api.types.is_numeric_dtype(values):
+                low, high = float(values.min()), float(values.max())
+                if low < high:
+                    chosen = st.slider(column, low, high, (low, high), key=f"{key}:{column}")
+                    mask &= values.between(*chosen)
+            else:
+                options = sorted(values.astype(str).unique())
+                chosen = st.multiselect(column, options, key=f"{key}:{column}", placeholder="any value")
+                if chosen:
+                    mask &= values.astype(str).isin(chosen)
+        matches = frame[mask]
+        st.caption(f"{len(matches):,} of {len(frame):,} rows match" + (" (the first 500 shown)" if len(matches) > 500
+                                                                        else "") + ". Click a row to use it.")
+        event = st.dataframe(matches.head(500), width="stretch", height=250, on_select="rerun",
+                             selection_mode="single-row", key=f"{key}:table")
+    picked = event.selection.rows if event is not None else []
+    return int(matches.index[picked[0]]) if picked else None
+
+
+def from_bank(model: Model, page: str, n: int, seed: int, problem: Exception) -> None:
+    """Without the real data: rows like one of the training rows whose embeddings ship with the model."""
+    bank = model.instance_bank
+    st.info(f"The real data is not available here, so real rows cannot be shown or compared. The model ships the "
+            f"embeddings of {len(bank):,} training rows: pick one of them to get rows like it.\n\n"
+            + state.data_help(problem, model.card["dataset"]))
+    raw = state.initial("bank", 0)
+    try:
+        start = int(raw) if 0 <= int(raw) < len(bank) else 0
+    except (TypeError, ValueError):
+        start = 0
+    index = st.number_input(f"Stored row (0 – {len(bank) - 1:,})", 0, len(bank) - 1, start, key=f"{page}:bank")
+    state.remember("bank", index, 0)
+    embedding = np.repeat(bank[[index]], n, axis=0)
+    rows = model.generate(model.noise(n, seed), instance=embedding)
+    st.dataframe(rows.head(200), hide_index=True, width="stretch")
+    st.download_button("Download CSV", lambda: csv_text(rows, model.card["columns"]), mime="text/csv",
+                       on_click="ignore", file_name=naming.file_name(
+                           model.id, f"like stored row {index}", f"n{n}", f"seed{seed}", ext="csv"))
+
+
 def show(model: Model, page: str, n: int, seed: int) -> None:
     c = model.condition
     st.write(f"This generator takes a **real row** as its condition and was trained to produce rows from "
@@ -74,7 +122,7 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
     try:
         frames = _frames(model)
     except DataUnavailable as exc:
-        st.info(state.data_help(exc, model.card["dataset"]))
+        from_bank(model, page, n, seed, exc)
         return
     sizes = {s: len(f) for s, f in frames.items()}
     try:
@@ -85,8 +133,13 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
     a, b = st.columns(2)
     split = a.radio("Pick a row from", list(SPLITS), index=list(SPLITS).index(split0), format_func=SPLITS.get,
                     horizontal=True, key=f"{page}:split")
+    row_key = f"{page}:row:{split}"
+    found = find_row(frames[split], f"{page}:find:{split}")
+    if found is not None and st.session_state.get(f"{page}:found:{split}") != found:
+        st.session_state[f"{page}:found:{split}"] = found  # a newly picked match: put it in the box once
+        st.session_state[row_key] = found
     row = b.number_input(f"Row number (0 – {sizes[split] - 1:,})", 0, sizes[split] - 1,
-                         min(row0, sizes[split] - 1) if split == split0 else 0, key=f"{page}:row:{split}")
+                         min(row0, sizes[split] - 1) if split == split0 else 0, key=row_key)
     state.remember("row", f"{split}:{row}", "training:0")
     instance = frames[split].iloc[[row]]
     st.caption("The chosen row (one line per column, so every value shows)")

@@ -96,7 +96,7 @@ def format_condition(condition: str | dict[str, float]) -> str:
 # The URL holds only what differs from a page's defaults, and a run writes it once (``flush``): the browser
 # adds one history entry per change, so Back goes to the previous view, not to the same view half-built.
 # Sidebar navigation keeps the query string, so choices follow the user from page to page.
-MODEL_KEYS = ("condition", "class", "confidence", "row", "grid", "between", "image_a", "image_b", "filter")
+MODEL_KEYS = ("condition", "class", "confidence", "row", "grid", "between", "image_a", "image_b", "bank")
 _PENDING, _PAGE = "url:pending", "url:page"
 
 
