@@ -3,6 +3,7 @@ a target confidence (confidence GANs) or a real row to imitate (IC-GANs)."""
 import pandas as pd
 import streamlit as st
 
+from explorer import inputs
 from explorer.metrics import analysis as an
 from explorer.app import digits as dd
 from explorer.app import naming, state
@@ -159,12 +160,9 @@ def every_digit() -> None:
     """Row d: k samples of digit d (the latents of one seed)."""
     raw_k = state.initial("grid", 8)
     try:
-        k0 = int(str(raw_k))
-        if not 1 <= k0 <= dd.GRID_MAX:
-            raise ValueError
-    except ValueError:
-        st.error(f"grid={brief(raw_k)} in the URL: images per digit must be a whole number from 1 to {dd.GRID_MAX}; "
-                 "using 8.", icon=state.ERROR_ICON)
+        k0 = inputs.whole(raw_k, "images per digit", 1, dd.GRID_MAX)
+    except inputs.InputError as exc:
+        st.error(f"grid in the URL: {exc}; using 8.", icon=state.ERROR_ICON)
         k0 = 8
     k = st.slider("Images per digit (k)", 1, dd.GRID_MAX, k0, key=f"{PAGE}:k")
     state.remember("grid", k)

@@ -3,6 +3,7 @@ for latent-space digit models also between two real test images (encoded, walked
 import numpy as np
 import streamlit as st
 
+from explorer import inputs
 from explorer.metrics import analysis as an
 from explorer.app import digits as dd
 from explorer.app import state
@@ -87,11 +88,9 @@ if model.classes and ends == SEEDS:
 def walk():
     """The steps slider and the path it draws: moving it reruns only this part."""
     try:
-        steps0 = int(state.initial("steps", 8))
-        if not 2 <= steps0 <= 30:
-            raise ValueError
-    except (TypeError, ValueError):
-        st.error("steps in the URL must be a whole number from 2 to 30; using 8.", icon=state.ERROR_ICON)
+        steps0 = inputs.whole(state.initial("steps", 8), "steps", 2, 30)
+    except inputs.InputError as exc:
+        st.error(f"In the URL: {exc}; using 8.", icon=state.ERROR_ICON)
         steps0 = 8
     steps = st.slider("Steps", 2, 30, steps0, key=f"{PAGE}:steps")
     state.remember("steps", steps, 8)

@@ -22,7 +22,6 @@ import atexit
 import json
 import math
 import os
-import re
 import shutil
 import socket
 import sys
@@ -36,6 +35,7 @@ import onnxruntime as ort
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from explorer import inputs
 from explorer.runtime.models import BATCH, Model, ModelError, models_root, providers, read_card, sha256
 
 MANIFEST = "manifest.json"
@@ -43,7 +43,6 @@ FORMAT = "gan-explorer shards v1"
 DEFAULT_SHARD_ROWS = 1_000_000
 MAX_SHARD_ROWS = 10_000_000  # a shard's class codes are drawn at once (8 bytes a row)
 WRITE_BATCH = 4 * BATCH  # rows decoded and written per Parquet row group
-SEED_MAX = 2**32 - 1
 SEEDING = ("shard i: s = numpy SeedSequence([seed, i]).generate_state(1, uint64)[0]; rows = "
            "Model.sample(n_i, seed=s, mix) — labels Model.label_codes(n_i, s, mix), noise "
            "default_rng(s).standard_normal float32 drawn in batches")
@@ -78,54 +77,15 @@ def shard_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0])
 
 
-def whole(value, what: str, low: int, high: int) -> int:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise GenerateError(f"{what} must be a whole number, got {value!r}") from None
-    if isinstance(value, bool) or not math.isfinite(number) or number != int(number):
-        raise GenerateError(f"{what} must be a whole number, got {value!r}")
-    if not low <= number <= high:
-        raise GenerateError(f"{what} must be from {low:,} to {high:,}, got {int(number):,}")
-    return int(number)
-
-
-def number(text) -> float:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def parse_mix(text: str | None, classes: list[str]) -> dict[str, float] | None:
-    """``'>50K'`` (one class), ``'>50K=0.3'`` (shares; unnamed classes split the rest) or
-    ``'<=50K=7,>50K=3'`` (every class named: relative weights). ``:`` works as well as ``=``."""
+    """``--mix`` in the app's grammar (explorer/inputs.py) as every class's weight; None keeps the
+    card's training mix."""
     if text is None:
         return None
-    if not classes:
-        raise GenerateError("--mix needs a conditional model; this one has no classes")
-    text = text.strip()
-    if text in classes:
-        return {c: float(c == text) for c in classes}
-    given = {}
-    for part in (p for p in text.split(",") if p.strip()):
-        # the share follows the last '=' or ':' (class names such as '<=50K' hold one too)
-        match = re.fullmatch(r"\s*(.+?)\s*[=:]\s*([^=:]*?)\s*", part)
-        name, weight = match.groups() if match else (None, None)
-        w = number(weight)
-        if name not in classes or name in given or not (math.isfinite(w) and w >= 0):
-            raise GenerateError(f"bad --mix {text!r}: {part.strip()!r} is not CLASS=SHARE with a share ≥ 0 "
-                                f"and each class once; classes are {', '.join(classes)}")
-        given[name] = w
-    rest = [c for c in classes if c not in given]
-    total = sum(given.values())
-    if rest and total > 1 + 1e-9:
-        raise GenerateError(f"bad --mix {text!r}: shares add up to {total:g} > 1; name every class "
-                            "to give relative weights instead")
-    mix = {c: given.get(c, max(0.0, 1.0 - total) / len(rest) if rest else 0.0) for c in classes}
-    if sum(mix.values()) <= 0:
-        raise GenerateError(f"bad --mix {text!r}: at least one class needs a share > 0")
-    return mix
+    try:
+        return inputs.mix_weights(inputs.parse_mix(text, classes), classes)
+    except inputs.InputError as exc:
+        raise GenerateError(f"--mix: {exc}") from None
 
 
 # ---------------------------------------------------------------- one shard
@@ -369,9 +329,12 @@ def generate(model_id: str, rows, out, seed=0, shard_rows=DEFAULT_SHARD_ROWS, mi
     """Write (or finish) the sharded run into ``out``; returns its manifest."""
     from tqdm import tqdm
 
-    rows = whole(rows, "--rows", 1, 10**15)
-    seed = whole(seed, "--seed", 0, SEED_MAX)
-    shard_rows = whole(shard_rows, "--shard-rows", 1, MAX_SHARD_ROWS)
+    try:
+        rows = inputs.whole(rows, "--rows", 1, 10**15)
+        seed = inputs.seed(seed, "--seed")
+        shard_rows = inputs.whole(shard_rows, "--shard-rows", 1, MAX_SHARD_ROWS)
+    except inputs.InputError as exc:
+        raise GenerateError(str(exc)) from None
     if (address or num_cpus is not None) and not use_ray:
         raise GenerateError("--address and --num-cpus need --ray")
     if num_cpus is not None and (address or num_cpus < 1):
@@ -433,8 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path, help="output folder (shards + manifest.json)")
     parser.add_argument("--seed", default=0)
     parser.add_argument("--shard-rows", default=DEFAULT_SHARD_ROWS, help=f"rows per shard file (≤ {MAX_SHARD_ROWS:,})")
-    parser.add_argument("--mix", help="conditional models: '>50K' or '>50K=0.3' or '<=50K=7,>50K=3' "
-                                      "(default: the training class mix)")
+    parser.add_argument("--mix", help="conditional models: a class ('>50K'), shares of some classes, the others "
+                                      "splitting the rest ('>50K=0.3'), or every class's relative weight "
+                                      "('<=50K=7,>50K=3'); ':' works as well as '=' (default: the training mix)")
     again = parser.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="keep the finished shards in --out, write the rest")
     again.add_argument("--overwrite", action="store_true", help="replace a previous run in --out")

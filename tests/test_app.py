@@ -143,7 +143,7 @@ def test_sample_bad_inputs_give_messages(built):
     at.run()
     assert "250,000" not in texts(at.info)
     at.number_input(key="sample:n").set_value(0).run()
-    assert "≥ 1" in texts(at.error)
+    assert "number of rows must be a whole number from 1 to 100,000" in texts(at.error)
     at = open_page("sample", model="no-such-model")
     assert "Unknown model `'no-such-model'`" in texts(at.error)
     assert len(frame(at)) == 1000  # falls back to a working model

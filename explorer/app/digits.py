@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from explorer import inputs
 from explorer.app.state import CACHE_TTL, RESOURCE_TTL, load_model, model_signature
 from explorer.runtime.images import decode_latents, encode_images, generate_images, sample_images
 from explorer.runtime.interpolate import path
-from explorer.text import brief
 
 DIGITS = [str(d) for d in range(10)]
 CONFIDENT = 0.9  # explorer.metrics.digits.CONFIDENT, without importing scipy / scikit-learn at page start
@@ -66,13 +66,7 @@ def _train_index(folder: str):
 
 def parse_index(value, count: int, what: str = "test image") -> int:
     """A 0-based index into a set of ``count`` images; the message names the valid range."""
-    try:
-        number = float(value.strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} number must be a whole number, got {brief(value)}") from None
-    if isinstance(value, bool) or not np.isfinite(number) or number != int(number) or not 0 <= number < count:
-        raise ValueError(f"{what} number must be a whole number from 0 to {count - 1:,}, got {brief(value)}")
-    return int(number)
+    return inputs.index(value, count, f"{what} number")
 
 
 # ---------------------------------------------------------------- the judge on real images

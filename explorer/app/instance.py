@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.metrics import analysis as an
+from explorer import inputs
 from explorer.app import naming, state
 from explorer.runtime.frames import csv_text
 from explorer.data.tables import DataUnavailable
@@ -45,13 +46,7 @@ def parse_row(raw, sizes: dict[str, int]) -> tuple[str, int]:
     split, _, index = str(raw).partition(":")
     if split not in sizes:
         raise ValueError(f"row must look like training:12 or holdout:12, got {brief(raw)}")
-    try:
-        i = int(index)
-    except ValueError:
-        raise ValueError(f"row index must be a whole number, got {brief(index)}") from None
-    if not 0 <= i < sizes[split]:
-        raise ValueError(f"{split} has rows 0 to {sizes[split] - 1:,}, got {brief(i)}")
-    return split, i
+    return split, inputs.index(index, sizes[split], f"{split} row")
 
 
 def export_figures(card: dict) -> str:

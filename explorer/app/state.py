@@ -1,7 +1,7 @@
 """The app's shared state and caches: URL query parameters, model sessions, samples, real data.
 
-Pure parsers (``parse_seed``, ``parse_n``, ``parse_condition``) raise ``ValueError`` with the
-message the user sees; the ``pick_*`` helpers draw the widgets, read their start value from the
+The parsers (``parse_seed``, ``parse_n``, ``parse_condition``: explorer/inputs.py) raise ``ValueError``
+with the message the user sees; the ``pick_*`` helpers draw the widgets, read their start value from the
 URL (``?model=adult-cgan&seed=7&condition=>50K``) or from the previous page, and write the
 choice back to the URL so any view can be shared. No torch here.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import math
 import os
 from pathlib import Path
 from urllib.parse import urlencode
@@ -21,7 +20,9 @@ import pyarrow as pa
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from explorer.runtime.models import Model, ModelError, check_n, discover, models_root
+from explorer import inputs
+from explorer.inputs import SEED_MAX
+from explorer.runtime.models import MAX_ROWS, Model, ModelError, discover, models_root
 from explorer.text import brief
 from explorer.app.failures import fragment as guarded_fragment
 
@@ -36,60 +37,18 @@ RESOURCE_TTL = 60 * 60
 LARGE_SAMPLE = 10_000  # rows: larger samples (up to 20 MB each) share a cache of LARGE_ENTRIES
 LARGE_ENTRIES = 4
 PREVIEW_ROWS = 1_000  # rows rendered in a table; the CSV download holds them all
-SEED_MAX = 2**32 - 1
 ERROR_ICON = ":material/error:"
 
 
-# ---------------------------------------------------------------- parsers (no streamlit)
-def parse_seed(value) -> int:
-    """A seed from a widget or the URL: a whole number in [0, 2**32 − 1]."""
-    try:
-        number = float(value.strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"seed must be a whole number, got {brief(value)}") from None
-    if isinstance(value, bool) or not math.isfinite(number) or number != int(number) or not 0 <= number <= SEED_MAX:
-        raise ValueError(f"seed must be a whole number from 0 to {SEED_MAX:,}, got {brief(value)}")
-    return int(number)
+# ---------------------------------------------------------------- parsers (no streamlit): explorer/inputs.py
+parse_seed = inputs.seed
+parse_condition = inputs.parse_mix  # the bulk CLI's --mix reads the same grammar
+format_condition = inputs.format_mix
 
 
 def parse_n(value, limit: int = APP_MAX_ROWS) -> int:
-    """A row count: whole, ≥ 1 and at most ``limit`` (the message names the limit)."""
-    try:
-        return check_n(value, limit=limit)
-    except ValueError as exc:
-        raise ValueError(f"{exc} (the app's limit is {limit:,} rows)") from None
-
-
-def parse_condition(text, classes: list[str]) -> str | dict[str, float]:
-    """``'>50K'`` (one class) or ``'<=50K:0.7,>50K:0.3'`` (a mix; weights need not sum to 1)."""
-    if text is None or not str(text).strip():
-        raise ValueError(f"the condition is empty; give a class ({', '.join(classes)}) or a mix like "
-                         f"'{classes[0]}:0.7,{classes[-1]}:0.3'")
-    text = str(text).strip()
-    if text in classes:
-        return text
-    mix = {}
-    for part in text.split(","):
-        name, sep, weight = part.strip().rpartition(":")
-        if not sep or name not in classes:
-            raise ValueError(f"unknown class {brief(part.strip())} in condition {brief(text)}; classes are "
-                             f"{', '.join(classes)}")
-        try:
-            w = float(weight)
-        except ValueError:
-            raise ValueError(f"weight {brief(weight)} for {name!r} is not a number") from None
-        if not math.isfinite(w) or w < 0:
-            raise ValueError(f"weight for {name!r} must be a finite number ≥ 0, got {brief(weight)}")
-        mix[name] = w
-    if sum(mix.values()) <= 0:
-        raise ValueError(f"the class weights in {brief(text)} are all 0; at least one class needs a positive weight")
-    return mix
-
-
-def format_condition(condition: str | dict[str, float]) -> str:
-    if isinstance(condition, str):
-        return condition
-    return ",".join(f"{k}:{v:g}" for k, v in condition.items())
+    """A row count: a whole number from 1 to ``limit`` (the message names the limit)."""
+    return inputs.rows(value, limit)
 
 
 # ---------------------------------------------------------------- URL state
@@ -444,7 +403,7 @@ def pick_seed(page: str, label: str = "Seed", key: str = "seed", default: int = 
 def _over(value, limit: int) -> bool:
     """A whole count above ``limit``: clamped, not refused."""
     try:
-        return check_n(value) > limit
+        return inputs.rows(value, MAX_ROWS) > limit
     except ValueError:
         return False
 

@@ -16,6 +16,7 @@ import numpy as np
 import onnxruntime as ort
 import pandas as pd
 
+from explorer import inputs
 from explorer.paths import MODELS_ENV, ROOT, models_root  # noqa: F401  (re-exported)
 from explorer.runtime.judge import check_confidence, forest_confidence
 from explorer.runtime.frames import outputs_to_frame
@@ -323,15 +324,8 @@ class Model:
 
 
 def check_n(n, limit: int = MAX_ROWS) -> int:
-    try:
-        value = float(n.strip()) if isinstance(n, str) else float(n)
-    except (TypeError, ValueError):
-        raise ValueError(f"number of rows must be a whole number, got {brief(n)}") from None
-    if isinstance(n, bool) or not np.isfinite(value) or value != int(value) or value < 1:
-        raise ValueError(f"number of rows must be a whole number ≥ 1, got {brief(n)}")
-    if value > limit:
-        raise ValueError(f"at most {limit:,} rows per request, got {int(value):,}")
-    return int(value)
+    """A row count from 1 to ``limit``, in the one input grammar (explorer/inputs.py)."""
+    return inputs.rows(n, limit)
 
 
 def encode_frame(card: dict, frame: pd.DataFrame) -> dict[str, np.ndarray]:
