@@ -451,6 +451,7 @@ def test_switching_model_drops_the_last_models_settings_and_clamps_once(monkeypa
     assert "2,000" not in texts(at.info)  # said once
 
 
+@pytest.mark.slow  # a t-SNE run: 46 s at load 11 on the shared 2 cores
 def test_tsne_is_kept_when_moving_between_sections_and_its_button_says_how_long(built):
     at = open_page("diagnostics", model="diabetes-cgan", n=200)
     button = at.button(key="diagnostics:tsne")
