@@ -15,6 +15,8 @@ from explorer.app.digits import CONFIDENT
 from explorer.runtime.images import grid
 
 PAGE = "diagnostics"
+PER_DIGIT_MIN = 50  # samples per digit below which a per-digit share is too noisy to show (±7 points at 50)
+FEATURE_MIN = 1000  # samples below which the Fréchet distance is far above its large-sample value
 SECTIONS = ["Judged digits", "Nearest real image", "Fréchet, precision, recall", "Discriminator"]
 
 
@@ -67,7 +69,13 @@ def judged_digits(model, n: int, seed: int, metrics: dict, missing: str | None) 
                  help="Share of samples the judge labels as the digit they were asked for (every digit equally "
                       "often)." + (f" At export ({metrics.get('samples', '?')} samples): {exported:.1%}."
                                    if exported is not None else ""))
-        b.metric(f"Worst digit ({summary['worst_digit']})", f"{summary['worst_accuracy']:.1%}")
+        per_digit = n // len(model.classes)
+        if per_digit >= PER_DIGIT_MIN:
+            b.metric(f"Worst digit ({summary['worst_digit']})", f"{summary['worst_accuracy']:.1%}")
+        else:
+            b.metric("Worst digit", "—", help=f"Not shown: {per_digit} samples per digit would put it within about "
+                                              f"±{100 * (0.25 / max(per_digit, 1)) ** 0.5:.0f} points of chance. "
+                                              f"Ask for at least {PER_DIGIT_MIN * len(model.classes):,} samples.")
     else:
         a.metric(f"Most common judged digit ({summary['most_common']})",
                  f"{summary['distribution'][summary['most_common']]:.1%}",
@@ -131,6 +139,11 @@ def feature_metrics(model_id: str, n: int, seed: int, metrics: dict) -> None:
         bar.progress(1.0, text="Done")
         status.update(label="Measured", state="complete")
     m, ref, rel = live["model"], live["reference"], live["relative"]
+    if n < FEATURE_MIN:
+        st.warning(f"{n:,} samples are few for these figures: the Fréchet distance of small samples is far above its "
+                   f"large-sample value (the card's uses {metrics.get('samples', 10_000):,}), so compare it with the "
+                   f"reference measured at the same size ('× reference'), not with the card; ask for at least "
+                   f"{FEATURE_MIN:,} samples for figures close to the card's.", icon=":material/warning:")
     plain = {"delta_color": "off", "delta_arrow": "off"}  # a comparison, not a change
     a, b, c, d = st.columns(4)
     a.metric("Fréchet distance", f"{m['frechet']:.2f}", f"{rel['frechet_vs_reference']:.1f}× reference", **plain,

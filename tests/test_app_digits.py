@@ -252,3 +252,14 @@ def test_condition_bad_inputs():
     assert "5,000" in texts(at.info) and "1,000" in texts(at.info) and len(at.image) == 1
     at = open_page("condition", model=model_id, condition="eleven")
     assert "unknown class `'eleven'`" in texts(at.error)
+
+
+def test_too_few_samples_are_said_not_shown_as_figures():
+    model_id = pick(conditional=True)
+    at = open_page("diagnostics", model=model_id, n=100)
+    worst = next(m for m in at.metric if m.label.startswith("Worst digit"))
+    assert worst.value == "—" and "samples per digit" in worst.help
+    at.radio(key="diagnostics:digit-section").set_value("Fréchet, precision, recall").run()
+    assert "few for these figures" in texts(at.warning)
+    at = open_page("diagnostics", model=model_id, n=2000)
+    assert next(m for m in at.metric if m.label.startswith("Worst digit")).value != "—"
