@@ -22,7 +22,7 @@ st.title("Condition")
 
 cards, refused = state.catalog()
 model_id = state.pick_model(PAGE, cards, refused,
-                            where=lambda c: (c.get("condition") or {}).get("type") in ("label", "confidence", "instance"),
+                            where=lambda c: c.condition_type in ("label", "confidence", "instance"),
                             what="conditional models")
 if model_id is None:
     st.info("No conditional model is exported yet (their ids end in `-cgan`, `-confgan` or `-icgan`). Train one "
@@ -40,9 +40,9 @@ if model.confidence_conditioned or model.instance_conditioned:
     state.stop()
 st.write("A conditional generator takes the class as an input, so every row has exactly the class you ask "
          "for — no rejection sampling.")
-card, classes, target = model.card, model.classes, model.condition["name"]
-minority = card.get("minority_class") if card.get("minority_class") in classes else classes[-1]
-image = card.get("kind") == "image"
+card, classes, target = model.card, model.classes, model.condition.name
+minority = card.minority_class if card.minority_class in classes else classes[-1]
+image = card.kind == "image"
 
 c1, c2 = st.columns(2)
 with c1:
@@ -62,7 +62,7 @@ except ValueError as exc:
 
 def real_rows():
     try:
-        table = state.real_table(card["dataset"])
+        table = state.real_table(card.dataset)
     except DataUnavailable as exc:
         return None, exc
     return an.real_frames(card, table.train, table.holdout)[0], None
@@ -129,7 +129,7 @@ def conditioned():
     hist = an.histogram(reference[column] if real is not None else None, rows[column], column in numeric)
     st.altair_chart(charts.histogram(hist, f"{column} | {target} {text}", column in numeric), width="stretch")
     if real is None:
-        st.info(state.data_help(problem, card["dataset"]))
+        st.info(state.data_help(problem, card.dataset))
     else:
         st.caption("Real rows: the training rows of each class, in the same numbers as the synthetic ones.")
         fid = fidelity(reference[columns], rows[columns], numeric)
@@ -137,7 +137,7 @@ def conditioned():
                      column_config={"distance": st.column_config.NumberColumn(format="%.3f"),
                                     "complement": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.3f", color="#1b7837")})
     st.dataframe(rows.head(200), hide_index=True, width="stretch")
-    st.download_button("Download CSV", state.sample_csv(model_id, n, seed, condition, card["columns"]), mime="text/csv",
+    st.download_button("Download CSV", state.sample_csv(model_id, n, seed, condition, card.columns), mime="text/csv",
                        on_click="ignore",
                        file_name=naming.file_name(model_id, f"{target} {text}", f"n{n}", f"seed{seed}", ext="csv"))
 

@@ -20,7 +20,7 @@ if model_id is None:
     state.stop()
 model = state.open_model(model_id)
 card = model.card
-if card.get("kind") == "image":
+if card.kind == "image":
     from app_pages.digit_diagnostics import show
     show(model)
     state.stop()
@@ -33,11 +33,11 @@ with c2:
 if n is None or seed is None:
     state.stop()
 try:
-    table = state.real_table(card["dataset"])
+    table = state.real_table(card.dataset)
 except DataUnavailable as exc:
-    st.warning(state.data_help(exc, card["dataset"]))
+    st.warning(state.data_help(exc, card.dataset))
     state.stop()
-target = card.get("target") or table.target
+target = card.target or table.target
 classes = list(table.categories[target])
 with c3:
     raw = state.initial("class", ad.ALL)
@@ -189,7 +189,7 @@ else:  # Per class
     st.caption(f"Real holdout rows vs {n:,} synthetic rows (seed {seed}), split by {target}; detection: logistic "
                f"regression, 5-fold. Minority class: {table.minority}. Pick a class above to see every section for "
                "it alone.")
-    exported = (card.get("metrics") or {}).get("per_class")
+    exported = card.metrics.get("per_class")
     if exported:
         names = {"rows_holdout": "rows real", "rows_synthetic": "rows synthetic", "share_holdout": "share real",
                  "share_synthetic": "share synthetic", "mean_ks_tv_complement": "KS/TV complement",

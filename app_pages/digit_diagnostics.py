@@ -22,7 +22,7 @@ SECTIONS = ["Judged digits", "Nearest real image", "Fréchet, precision, recall"
 
 def show(model) -> None:
     card, model_id = model.card, model.id
-    metrics = card.get("metrics") or {}
+    metrics = card.metrics
     if not dd.has_judge(model):
         st.info("This model ships no `classifier.onnx` (the digit judge), so there is nothing to measure its "
                 "samples with; the Sample, Condition and Interpolate pages work without it.")

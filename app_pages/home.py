@@ -26,9 +26,9 @@ if not cards:
 titles = naming.titles(cards)
 by_dataset: dict[str, list[str]] = {}
 for model_id, card in cards.items():
-    by_dataset.setdefault(str(card.get("dataset", "other")), []).append(model_id)
+    by_dataset.setdefault(card.dataset, []).append(model_id)
 # tables first, then digits; within a dataset the plain GAN, then conditional ones
-order = sorted(by_dataset, key=lambda d: (any(cards[i].get("kind") == "image" for i in by_dataset[d]), d))
+order = sorted(by_dataset, key=lambda d: (any(not cards[i].tabular for i in by_dataset[d]), d))
 PAGES = {"Sample": "sample", "Condition": "condition", "Diagnostics": "diagnostics"}
 
 
@@ -37,10 +37,10 @@ def comparison(ids: list[str]) -> tuple[pd.DataFrame, dict]:
     rows, keys = [], []
     for model_id in ids:
         card = cards[model_id]
-        metrics = state.headline(card.get("metrics") or {})
+        metrics = state.headline(card.metrics)
         keys += [k for k in metrics if k not in keys]
         links = {page: f"{path}?model={model_id}" for page, path in PAGES.items()
-                 if page != "Condition" or card.get("condition")}
+                 if page != "Condition" or card.condition}
         rows.append({"model": titles[model_id], "kind": naming.kind(card), "conditioned on": naming.condition_text(card),
                      **{naming.header(k): v for k, v in metrics.items()}, **links, "id": model_id})
     frame = pd.DataFrame(rows)
@@ -91,13 +91,13 @@ def preview(model_id: str) -> None:
     card = cards[model_id]
     with st.container(border=True):
         st.markdown(f"**{titles[model_id]}**  \n{naming.kind(card)}"
-                    + (f" · {naming.condition_text(card)}" if card.get("condition") else ""))
+                    + (f" · {naming.condition_text(card)}" if card.condition else ""))
         try:
             model = state.load_model(model_id)
         except ModelError as exc:
             st.error(str(exc), icon=state.ERROR_ICON)
             return
-        if card.get("kind") == "image":
+        if card.kind == "image":
             if model.classes:  # one of each digit
                 images = generate_images(model, model.noise(len(model.classes), 0), np.arange(len(model.classes)))
             else:
@@ -107,20 +107,20 @@ def preview(model_id: str) -> None:
             st.dataframe(state.sample(model_id, 5, 0), hide_index=True, width="stretch", height=213)
         with st.container(horizontal=True):
             for page in ("Sample", "Condition", "Interpolate", "Diagnostics", "Training"):
-                if page != "Condition" or card.get("condition"):
+                if page != "Condition" or card.condition:
                     st.page_link(f"app_pages/{page.lower()}.py", label=page, query_params={"model": model_id})
         with st.expander("Details"):
-            training = card.get("training", {})
-            size = sum(int(f.get("bytes", 0)) for f in card.get("files", {}).values())
-            st.markdown(f"- id: `{model_id}`\n- architecture: {naming.plain(card.get('architecture', '?'))}\n"
-                        f"- latent dimension: {card.get('latent_dim')}\n- files: {size / 1024:,.0f} KiB\n"
-                        f"- training: {training.get('epochs_run', '?')} epochs, {training.get('seconds', '?')} s, "
-                        f"seed {training.get('seed', '?')}\n- runs on: {model.provider}")
+            training = card.training
+            size = sum(f.bytes or 0 for f in card.files.values())
+            st.markdown(f"- id: `{model_id}`\n- architecture: {naming.plain(card.architecture)}\n"
+                        f"- latent dimension: {card.latent_dim}\n- files: {size / 1024:,.0f} KiB\n"
+                        f"- training: {training.epochs_run or '?'} epochs, {training.seconds} s, "
+                        f"seed {training.seed}\n- runs on: {model.provider}")
 
 
 for dataset in order:
     st.subheader(dataset)
-    columns = st.columns(2 if any(cards[i].get("kind") != "image" for i in by_dataset[dataset]) else 3)
+    columns = st.columns(2 if any(cards[i].tabular for i in by_dataset[dataset]) else 3)
     for i, model_id in enumerate(by_dataset[dataset]):
         with columns[i % len(columns)]:
             preview(model_id)

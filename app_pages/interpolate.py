@@ -79,7 +79,7 @@ label = None
 if model.classes and ends == SEEDS:
     raw = state.initial("condition", None)
     first = raw if raw in model.classes else model.classes[0]
-    label = st.selectbox(f"{model.condition['name']} (held fixed along the path)", model.classes,
+    label = st.selectbox(f"{model.condition.name} (held fixed along the path)", model.classes,
                          index=model.classes.index(first), key=f"{PAGE}:class")
     state.remember("condition", label, model.classes[0])
 
@@ -99,7 +99,7 @@ def walk():
         return
     za, zb = state.seeded_latents(model.latent_dim, seed_a, seed_b)
     z = path(za, zb, steps, method)
-    if card.get("kind") == "image":
+    if card.kind == "image":
         codes = np.full(steps, model.classes.index(label)) if label is not None else None
         strip(generate_images(model, z, codes))
         st.caption(f"{method} path, {steps} steps, seed {seed_a} → seed {seed_b}"
@@ -108,13 +108,13 @@ def walk():
         return
     held, fixed = {}, ""  # a confidence or instance condition is held fixed along the path, like a class
     if model.confidence_conditioned:
-        held["confidence"] = np.full(steps, float(np.median(model.condition["train_quantiles"])))
+        held["confidence"] = np.full(steps, float(np.median(model.condition.train_quantiles)))
         fixed = f", the training rows' median confidence ({held['confidence'][0]:.2f}) held fixed"
     if model.instance_conditioned:
         held["instance"] = np.repeat(model.instances(1, seed_a), steps, axis=0)
         fixed = f", the real row that seed {seed_a} draws held fixed"
     rows = model.generate(z, [label] * steps if label is not None else None, **held)
-    st.altair_chart(charts.paths(an.numeric_paths(rows, card)), width="stretch")
+    st.altair_chart(charts.paths(an.numeric_paths(rows, card.columns)), width="stretch")
     st.dataframe(an.interpolation_frame(rows), hide_index=True, width="stretch")
     st.caption(f"{method} path, {steps} steps, seed {seed_a} → seed {seed_b}; latent distance "
                f"{float(np.linalg.norm(za - zb)):.2f}{fixed}.")

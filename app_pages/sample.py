@@ -13,7 +13,7 @@ if model_id is None:
     st.warning("No usable model: see the Home page.")
     state.stop()
 card = cards[model_id]
-image = card.get("kind") == "image"
+image = card.kind == "image"
 
 TRAINING = "the training mix"
 c1, c2, c3 = st.columns(3)
@@ -26,7 +26,7 @@ model = state.open_model(model_id)
 condition = None
 if model.classes:
     with c3:
-        name, raw = model.condition["name"], state.initial("condition", None)
+        name, raw = model.condition.name, state.initial("condition", None)
         options = [TRAINING, *model.classes]
         choice = st.selectbox(name, options, index=options.index(raw) if raw in model.classes else 0, key=f"{PAGE}:class",
                               help="Every row of the class you pick (the model takes it as an input), or the classes "
@@ -36,7 +36,7 @@ if model.classes:
             state.remember("condition", condition)
 if n is None or seed is None:
     state.stop()
-asked = [f"{model.condition['name']} {condition}"] if condition is not None else []
+asked = [f"{model.condition.name} {condition}"] if condition is not None else []
 
 if image:
     images, _ = sample_images(model, n, seed, condition)
@@ -51,7 +51,7 @@ st.dataframe(preview, hide_index=True, width="stretch")
 shown = min(n, state.PREVIEW_ROWS)
 st.caption(f"{n:,} rows generated with seed {seed}" + (f"; the first {shown:,} shown, the download has all."
                                                      if n > shown else "."))
-st.download_button("Download CSV", state.sample_csv(model_id, n, seed, condition, card["columns"]), mime="text/csv",
+st.download_button("Download CSV", state.sample_csv(model_id, n, seed, condition, card.columns), mime="text/csv",
                    on_click="ignore",
                    file_name=naming.file_name(model_id, *asked, f"n{n}", f"seed{seed}", ext="csv"))
 

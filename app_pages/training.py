@@ -23,14 +23,14 @@ if model_id is None:
     st.warning("No usable model: see the Home page.")
     state.stop()
 card = cards[model_id]
-training = card.get("training", {})
+training = card.training
 
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=state.CACHE_TTL)
 def history(folder: str, signature: str) -> list[dict] | str:
-    entry = card.get("files", {}).get("history", {"path": "history.json"})
+    entry = card.files.get("history")
     try:
-        data = json.loads((Path(folder) / entry["path"]).read_text())
+        data = json.loads((Path(folder) / (entry.path if entry else "history.json")).read_text())
     except (FileNotFoundError, json.JSONDecodeError) as exc:
         return f"no readable training history ({exc})"
     return data if isinstance(data, list) else "history.json is not a list of epochs"
@@ -38,9 +38,9 @@ def history(folder: str, signature: str) -> list[dict] | str:
 
 folder = models_root() / model_id
 hist = history(str(folder), state.model_signature(model_id))
-st.caption(f"`{training.get('command', '?')}` — seed {training.get('seed', '?')}, "
-           f"{training.get('epochs_run', '?')} epochs in {training.get('seconds', '?')} s, exported epoch "
-           f"{training.get('best_epoch', '?')}, code {str(training.get('code_version', '?'))[:10]}")
+st.caption(f"`{training.command}` — seed {training.seed}, "
+           f"{training.epochs_run or '?'} epochs in {training.seconds} s, exported epoch "
+           f"{training.best_epoch or '?'}, code {training.code_version[:10]}")
 if isinstance(hist, str):
     st.warning(hist)
 else:
@@ -52,7 +52,7 @@ else:
     validation = an.history_long(hist, ["val_fidelity", "val_detection_lr", "val_score"])
     if len(validation):
         chart = charts.curves(validation, "Validation on training rows (model selection)", "score")
-        best = training.get("best_epoch")
+        best = training.best_epoch
         if best is not None:
             chart = chart + alt.Chart(pd.DataFrame({"epoch": [best]})).mark_rule(strokeDash=[4, 4]).encode(x="epoch:Q")
         st.altair_chart(chart, width="stretch")
@@ -61,8 +61,8 @@ else:
 st.subheader("Hyperparameters and results of every model")
 rows = []
 for mid, c in cards.items():
-    cfg = (c.get("training") or {}).get("config", {})
-    rows.append({"model": mid, "seed": (c.get("training") or {}).get("seed"), **state.headline(c.get("metrics") or {}),
+    cfg = c.training.config or {}
+    rows.append({"model": mid, "seed": c.training.seed, **state.headline(c.metrics),
                  **{k: (", ".join(map(str, v)) if isinstance(v, list) else v) for k, v in cfg.items()
                     if not isinstance(v, dict)}})
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

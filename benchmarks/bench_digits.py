@@ -26,16 +26,16 @@ from training import run_digits
 
 def twin(card: dict):
     """The torch modules that produced the model's ONNX graphs (generator [+ decoder])."""
-    arch = card["id"].removeprefix("mnist-").split("-seed")[0]
-    noise = card["training"]["config"]["noise_dim"]
+    arch = card.id.removeprefix("mnist-").split("-seed")[0]
+    noise = card.training.config["noise_dim"]
     if arch == "pixel-cgan":
-        return [nets.PixelGenerator(noise, 10, width=card["training"]["config"].get("width", 32))]
+        return [nets.PixelGenerator(noise, 10, width=card.training.config.get("width", 32))]
     if arch == "mlp-gan":
         return [run_digits.TanhToUnit(nets.MLPGenerator(noise))]
     latent = run_digits.AE_LATENT
-    G = nets.LatentGenerator(noise, latent, 10 if card["condition"] else 0)
+    G = nets.LatentGenerator(noise, latent, 10 if card.condition else 0)
     return [run_digits.StandardisedGenerator(G, torch.zeros(latent), torch.ones(latent)),
-            run_digits.LatentToImage(nets.ImageDecoder(latent, width=card["training"]["config"].get("decoder_width", 32)))]
+            run_digits.LatentToImage(nets.ImageDecoder(latent, width=card.training.config.get("decoder_width", 32)))]
 
 
 def onnx_parameters(path) -> int:
@@ -75,22 +75,22 @@ def main() -> None:
     print(f"{'model':22} {'onnxruntime s':>14} {'torch eager s':>14} {'ratio':>7}  ONNX MB")
     cards, _ = em.discover()
     for model_id, card in cards.items():
-        if card.get("kind") != "image":
+        if card.kind != "image":
             continue
         options = ort.SessionOptions()
         options.intra_op_num_threads = args.threads
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # leave torch its cores
         folder = em.models_root() / model_id
         model = em.Model(model_id, card, folder, {
-            name: ort.InferenceSession(str(folder / e["path"]), options, providers=["CPUExecutionProvider"])
-            for name, e in card["files"].items() if e["path"].endswith(".onnx")})
+            name: ort.InferenceSession(str(folder / e.path), options, providers=["CPUExecutionProvider"])
+            for name, e in card.files.items() if e.path.endswith(".onnx")})
         modules = [m.eval() for m in twin(card)]
         graphs = ["generator.onnx"] + (["decoder.onnx"] if "decoder" in model.sessions else [])
         expected = sum(onnx_parameters(folder / g) for g in graphs)
         got = sum(p.numel() for m in modules for p in m.parameters())
         # BatchNorm statistics (buffers) and a few scalar constants also live in the graph, hence the slack
         assert abs(got - expected) <= 16 + sum(b.numel() for m in modules for b in m.buffers()), (model_id, got, expected)
-        conditional = bool(card["condition"])
+        conditional = bool(card.condition)
 
         def onnx_run():
             codes = model.label_codes(args.n, 0, {d: 1.0 for d in model.classes}) if conditional else None

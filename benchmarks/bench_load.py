@@ -39,6 +39,7 @@ from websockets.asyncio.client import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 from explorer.app.server import free_port, memory_mb, serve  # noqa: E402
+from explorer.contract import Card
 
 
 SESSION_TTL = 3  # seconds a disconnected session is kept (Streamlit's default is 120)
@@ -185,10 +186,9 @@ def measure(base: str, pid: int, models: list[str], conditional: list[str], sess
 def model_ids(root: Path) -> tuple[list[str], list[str]]:
     """(every model the Sample page serves: tables and digit generators, the tabular ones with classes,
     whose users also visit the Condition page)."""
-    cards = {p.parent.name: json.loads(p.read_text()) for p in sorted(root.glob("*/card.json"))}
-    served = [i for i, c in cards.items() if c.get("kind", "tabular") in ("tabular", "image")]
-    return served, [i for i in served if cards[i].get("kind", "tabular") == "tabular"
-                    and (cards[i].get("condition") or {}).get("classes")]
+    cards = {p.parent.name: Card.from_json(p.read_text()) for p in sorted(root.glob("*/card.json"))}
+    served = [i for i, c in cards.items() if c.kind in ("tabular", "image")]
+    return served, [i for i in served if cards[i].tabular and cards[i].classes]
 
 
 def streamlit_command(python: str, port: int) -> list[str]:

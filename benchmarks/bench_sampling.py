@@ -46,10 +46,10 @@ def torch_twin(model: Model) -> nn.Module:
             layers += [lin, nn.ReLU()]
     net = nn.Sequential(*layers[:-1])
     card = model.card
-    table = load_table(card["dataset"])
-    numeric = [c["name"] for c in card["columns"] if c["type"] == "numeric"]
-    categorical = [c["name"] for c in card["columns"] if c["type"] == "categorical"]
-    tf = TableTransformer(impute=card["preprocessing"]["impute"]).fit(table.train, numeric, categorical, table.categories)
+    table = load_table(card.dataset)
+    numeric = [c.name for c in card.numeric_columns]
+    categorical = [c.name for c in card.categorical_columns]
+    tf = TableTransformer(impute=card.preprocessing.impute).fit(table.train, numeric, categorical, table.categories)
     decoder = tf.decoder()
 
     class Twin(nn.Module):
@@ -105,7 +105,7 @@ def main():
     opts = ort.SessionOptions()
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # fair to torch in the same process
     session = ort.InferenceSession(str(model.folder / "generator.onnx"), opts, providers=["CPUExecutionProvider"])
-    source = model.card["training"].get("quantised", {}).get("source")
+    source = (model.card.training.quantised.source if model.card.training.quantised else None)
     twin = torch_twin(Model.load(source) if source else model)
     twins = {"torch eager": twin}
     if source:

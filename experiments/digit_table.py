@@ -20,9 +20,9 @@ BARS = {"mnist-pixel-cgan": "acc ≥ 0.98, every digit ≥ 0.95, P ≥ 0.9×, R 
 def models_table(cards: dict) -> pd.DataFrame:
     rows, reference = [], None
     for mid, card in sorted(cards.items()):
-        if card.get("kind") != "image":
+        if card.kind != "image":
             continue
-        m = card["metrics"]
+        m = card.metrics
         reference = m["reference_real_train_vs_test"]
         rows.append({"model": mid, "cond. acc": m.get("conditional_accuracy", ""),
                      "worst digit": m.get("worst_digit_accuracy", ""),
@@ -30,7 +30,7 @@ def models_table(cards: dict) -> pd.DataFrame:
                      "precision": m["precision"], "P × ref": m["precision_vs_reference"],
                      "recall": m["recall"], "R × ref": m["recall_vs_reference"],
                      "detection AUC": m["detection_auc"], "confident": m["confident_share"],
-                     "train s": card["training"]["seconds"], "bar": BARS.get(mid, "baseline")})
+                     "train s": card.training.seconds, "bar": BARS.get(mid, "baseline")})
     if reference:
         rows.insert(0, {"model": "real train digits (reference)", "Fréchet": reference["frechet"],
                         "precision": reference["precision"], "recall": reference["recall"],
@@ -41,16 +41,16 @@ def models_table(cards: dict) -> pd.DataFrame:
 def interpolation_table(cards: dict) -> pd.DataFrame:
     rows = []
     for mid, card in sorted(cards.items()):
-        if card.get("kind") == "image":
-            i = card["metrics"]["interpolation"]
+        if card.kind == "image":
+            i = card.metrics["interpolation"]
             rows.append({"model": mid, **{k: v for k, v in i.items() if k not in ("pairs", "steps")}})
     return pd.DataFrame(rows).round(3).astype(object).fillna("")
 
 
 def judge_tables(cards: dict) -> tuple[dict, pd.DataFrame, dict]:
-    card = next(c for c in cards.values() if c.get("kind") == "image")
-    ae = next((c["autoencoder"] for c in cards.values() if c.get("autoencoder")), {})
-    return card["judge"], pd.DataFrame(card["judge"]["fgsm"]).round(4), ae
+    card = next(c for c in cards.values() if c.kind == "image")
+    ae = next((c.autoencoder for c in cards.values() if c.autoencoder), {})
+    return card.judge, pd.DataFrame(card.judge["fgsm"]).round(4), ae
 
 
 def main() -> None:

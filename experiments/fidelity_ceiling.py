@@ -58,7 +58,7 @@ def main() -> None:
         table = load_table(name)
         population = pd.concat([table.train, table.holdout], ignore_index=True)
         models = {mid: Model.load(mid) for mid, card in sorted(cards.items())
-                  if card.get("kind") == "tabular" and card["dataset"] == name}
+                  if card.kind == "tabular" and card.dataset == name}
         samples = {mid: (m.sample(len(table.train), seed=0), m.sample(SYNTHETIC_ROWS, seed=0)) for mid, m in models.items()}
         for cls in (None, table.minority):
             real = population if cls is None else population[population[table.target] == cls].drop(columns=table.target)

@@ -25,9 +25,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100, help="generated rows per instance")
     args = parser.parse_args()
     model = Model.load(args.model)
-    space, k = model.condition["space"], model.condition["k"]
-    table = load_table(model.card["dataset"])
-    n_num = len(space["numeric"])
+    space, k = model.condition.space, model.condition.k
+    table = load_table(model.card.dataset)
+    n_num = len(space.numeric)
     train = embed(space, table.train)
     picks = np.random.default_rng(0).choice(len(table.holdout), args.instances, replace=False)
     stats = {"generated": [], f"{k} nearest training rows": []}

@@ -44,12 +44,12 @@ def main():
         rows.append({"dataset": dataset, "model": "perfect generator (KS/TV ceiling, 200 draws)",
                      "mean_ks_tv_complement": round(ceiling(table), 3)})
         for mid, card in cards.items():
-            if card.get("kind") == "tabular" and card["dataset"] == dataset:
-                m = card["metrics"]
+            if card.kind == "tabular" and card.dataset == dataset:
+                m = card.metrics
                 rows.append({"dataset": dataset, "model": mid, **headline(m),
-                             "minority KS/TV": round(m["per_class"][card["minority_class"]]["mean_ks_tv_complement"], 3),
+                             "minority KS/TV": round(m["per_class"][card.minority_class]["mean_ks_tv_complement"], 3),
                              "fooled": round(m.get("fooled_rate", float("nan")), 3),
-                             "train s": card["training"]["seconds"]})
+                             "train s": card.training.seconds})
         rows.append({"dataset": dataset, "model": "CTGAN 0.12.1, 300 epochs (quoted)",
                      **dict(zip(KEYS, CTGAN[dataset]))})
         rows.append({"dataset": dataset, "model": "bar", **dict(zip(KEYS, BARS[dataset]))})

@@ -24,8 +24,8 @@ def main() -> None:
         majority = next(c for c in table.categories[table.target] if c != minority)
         real = {c: _class_metrics(table.holdout, table.train, table, c, seed=0) for c in (minority, majority)}
         entries = [("real train rows (reference)", real)] + [
-            (mid, card["metrics"]["per_class"]) for mid, card in sorted(cards.items())
-            if card.get("kind") == "tabular" and card["dataset"] == dataset and "per_class" in card["metrics"]]
+            (mid, card.metrics["per_class"]) for mid, card in sorted(cards.items())
+            if card.kind == "tabular" and card.dataset == dataset and "per_class" in card.metrics]
         for name, per in entries:
             lo, hi = per[minority], per[majority]
             rows.append({"dataset": dataset, "model": name, "minority": minority,

@@ -12,7 +12,6 @@ Rows of other models already in the CSV are kept; this model's rows are replaced
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from explorer.metrics.report import headline
+from explorer.contract import Card
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,9 +57,9 @@ def main():
 
         with ThreadPoolExecutor(args.jobs) as pool:
             for seed in tqdm(pool.map(train, args.seeds), total=len(args.seeds), desc="seeds"):
-                card = json.loads((Path(scratch) / f"{model}-seed{seed}" / "card.json").read_text())
-                rows.append({"model": model, "seed": seed, **headline(card["metrics"]),
-                             "seconds": card["training"]["seconds"], "best_epoch": card["training"]["best_epoch"]})
+                card = Card.from_json((Path(scratch) / f"{model}-seed{seed}" / "card.json").read_text())
+                rows.append({"model": model, "seed": seed, **headline(card.metrics),
+                             "seconds": card.training.seconds, "best_epoch": card.training.best_epoch})
     table = pd.DataFrame(rows)
     summary = table.drop(columns=["model", "seed"]).agg(["mean", "std"]).round(4)
     print(table.to_string(index=False))

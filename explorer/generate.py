@@ -36,7 +36,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from explorer import inputs
-from explorer.runtime.models import BATCH, Model, ModelError, models_root, providers, read_card, sha256
+from explorer.runtime.models import (BATCH, Model, ModelError, check_interface, models_root, providers, read_card,
+                                     sha256)
 
 MANIFEST = "manifest.json"
 FORMAT = "gan-explorer shards v1"
@@ -100,35 +101,34 @@ def load_generator(folder: Path, threads: int = 0) -> Model:
     options.intra_op_num_threads = threads
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
-        session = ort.InferenceSession(str(folder / card["files"]["generator"]["path"]), options,
+        session = ort.InferenceSession(str(folder / card.files["generator"].path), options,
                                        providers=providers())
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
         raise ModelError(f"{folder.name}: generator cannot be loaded by onnxruntime ({exc})") from None
-    return Model(card.get("id", folder.name), card, folder, {"generator": session})
+    check_interface(card, "generator", session)
+    return Model(card.id, card, folder, {"generator": session})
 
 
 def arrow_schema(model: Model) -> pa.Schema:
-    kinds = {c["name"]: c["type"] for c in model.card["columns"]}
-    if model.classes:
-        kinds[model.condition["name"]] = "categorical"
-    return pa.schema([pa.field(name, pa.float64() if kinds[name] == "numeric" else pa.dictionary(pa.int32(), pa.string()))
-                      for name in model.card["table_columns"]])
+    numeric = {c.name for c in model.card.numeric_columns}
+    return pa.schema([pa.field(name, pa.float64() if name in numeric else pa.dictionary(pa.int32(), pa.string()))
+                      for name in model.card.table_columns])
 
 
 def batch_table(model: Model, schema: pa.Schema, numeric: np.ndarray, categorical: np.ndarray,
                 codes: np.ndarray | None) -> pa.Table:
     """The decoded outputs as an Arrow table: numerics rounded like the app's table, categories as dictionaries."""
     data, i_num, i_cat = {}, 0, 0
-    for col in model.card["columns"]:
-        if col["type"] == "numeric":
-            data[col["name"]] = pa.array(np.round(numeric[:, i_num].astype(np.float64), col.get("decimals", 6)))
+    for col in model.card.columns:
+        if col.numeric:
+            data[col.name] = pa.array(np.round(numeric[:, i_num].astype(np.float64), col.decimals))
             i_num += 1
         else:
-            data[col["name"]] = pa.DictionaryArray.from_arrays(categorical[:, i_cat].astype(np.int32),
-                                                               pa.array(col["categories"], pa.string()))
+            data[col.name] = pa.DictionaryArray.from_arrays(categorical[:, i_cat].astype(np.int32),
+                                                            pa.array(col.categories, pa.string()))
             i_cat += 1
     if model.classes:
-        data[model.condition["name"]] = pa.DictionaryArray.from_arrays(codes.astype(np.int32),
+        data[model.condition.name] = pa.DictionaryArray.from_arrays(codes.astype(np.int32),
                                                                        pa.array(model.classes, pa.string()))
     return pa.Table.from_arrays([data[name] for name in schema.names], schema=schema)
 
@@ -160,7 +160,7 @@ def write_shard(model: Model, plan: Plan, out: Path, index: int, progress=None) 
 def card_hashes(folder: Path) -> dict:
     card = read_card(folder)
     return {"card_sha256": sha256(folder / "card.json"),
-            "files_sha256": {name: entry["sha256"] for name, entry in card["files"].items()}}
+            "files_sha256": {name: entry.sha256 for name, entry in card.files.items()}}
 
 
 def save_manifest(out: Path, manifest: dict) -> None:
@@ -259,8 +259,8 @@ def ray_shard(blob: dict, plan: dict, out: str, index: int) -> dict:
 
 def model_blob(folder: Path, hashes: dict) -> dict:
     card = read_card(folder)
-    names = ["card.json"] + [entry["path"] for entry in card["files"].values()]
-    return {"id": card.get("id", folder.name), "card_sha256": hashes["card_sha256"],
+    names = ["card.json"] + [entry.path for entry in card.files.values()]
+    return {"id": card.id, "card_sha256": hashes["card_sha256"],
             "files": {name: (folder / name).read_bytes() for name in names}}
 
 
@@ -343,17 +343,17 @@ def generate(model_id: str, rows, out, seed=0, shard_rows=DEFAULT_SHARD_ROWS, mi
     if not model_id or str(model_id).startswith(".") or not folder.is_dir():
         Model.load(str(model_id))  # raises the ModelError that names the available models
     model = load_generator(folder)
-    kind = (model.condition or {}).get("type", "label")
-    if kind != "label" or model.card.get("kind", "tabular") != "tabular":
+    kind = model.card.condition_type or "label"
+    if kind != "label" or not model.card.tabular:
         raise GenerateError(f"{model.id}: bulk generation covers tabular models, unconditional or conditioned on "
-                            f"a class label; this one is {model.card.get('kind')} conditioned on {kind}")
+                            f"a class label; this one is {model.card.kind} conditioned on {kind}")
     plan = Plan(model.id, seed, rows, shard_rows, parse_mix(mix, model.classes))
     out = Path(out)
     hashes = card_hashes(model.folder)
     manifest = {"format": FORMAT, "model": model.id, **hashes, "seed": seed, "rows": rows,
                 "shard_rows": shard_rows, "mix": plan.mix,
-                "class_mix": plan.mix or (model.condition or {}).get("train_share"),
-                "n_shards": plan.n_shards, "seeding": SEEDING, "columns": list(model.card["table_columns"]),
+                "class_mix": plan.mix or (model.condition.train_share if model.condition else None),
+                "n_shards": plan.n_shards, "seeding": SEEDING, "columns": list(model.card.table_columns),
                 "versions": {"pyarrow": pa.__version__, "onnxruntime": ort.__version__, "numpy": np.__version__},
                 "shards": []}
     previous = prepare_out(out, resume, overwrite)

@@ -7,7 +7,7 @@ from test_app import open_page  # tests/ is on sys.path (pytest's rootdir-relati
 
 from explorer.runtime.models import DEFAULT_ROOT, discover
 
-CONFIDENCE = [m for m, c in discover(DEFAULT_ROOT)[0].items() if (c.get("condition") or {}).get("type") == "confidence"]
+CONFIDENCE = [m for m, c in discover(DEFAULT_ROOT)[0].items() if c.condition_type == "confidence"]
 pytestmark = pytest.mark.skipif(not CONFIDENCE, reason="no confidence-conditioned model committed")
 
 

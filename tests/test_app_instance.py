@@ -8,7 +8,7 @@ from test_app import open_page  # tests/ is on sys.path (pytest's rootdir-relati
 from explorer.app.instance import parse_row
 from explorer.runtime.models import DEFAULT_ROOT, discover
 
-INSTANCE = [m for m, c in discover(DEFAULT_ROOT)[0].items() if (c.get("condition") or {}).get("type") == "instance"]
+INSTANCE = [m for m, c in discover(DEFAULT_ROOT)[0].items() if c.condition_type == "instance"]
 committed = pytest.mark.skipif(not INSTANCE, reason="no instance-conditioned model committed")
 
 

@@ -13,6 +13,7 @@ from explorer.metrics import analysis as an
 from explorer.metrics import diagnostics as dg
 from explorer.app.state import APP_MAX_ROWS, format_condition, parse_condition, parse_n, parse_seed
 from explorer.runtime.images import grid, png_bytes
+from explorer.contract import Column
 from explorer.runtime.interpolate import MAX_STEPS, linear, path, spherical
 
 CLASSES = ["<=50K", ">50K"]
@@ -151,10 +152,10 @@ def test_per_class_marks_classes_too_small_to_measure(diabetes):
 
 
 def test_numeric_paths_scale_by_the_card_range():
-    card = {"columns": [{"name": "age", "type": "numeric", "min": 10, "max": 20},
-                        {"name": "job", "type": "categorical", "categories": ["a"]}]}
+    columns = [Column(name="age", type="numeric", min=10, max=20, integer=True, decimals=0),
+               Column(name="job", type="categorical", categories=["a"])]
     rows = pd.DataFrame({"age": [10.0, 15.0, 20.0], "job": ["a"] * 3})
-    out = an.numeric_paths(rows, card)
+    out = an.numeric_paths(rows, columns)
     assert list(out["scaled"]) == [0.0, 0.5, 1.0] and set(out["column"]) == {"age"}
 
 

@@ -89,15 +89,15 @@ def test_label_counts_refuse_bad_weights_with_a_message(n, mix):
 def test_sample_follows_the_card_and_the_seed(cgan, n, seed, mix):
     rows = cgan.sample(n, seed=seed, mix=mix)
     card = cgan.card
-    assert len(rows) == n and list(rows.columns) == card["table_columns"]
-    for column in card["columns"]:
-        values = rows[column["name"]]
-        if column["type"] == "numeric":
-            assert values.notna().all() and values.between(column["min"], column["max"]).all(), column["name"]
+    assert len(rows) == n and list(rows.columns) == card.table_columns
+    for column in card.columns:
+        values = rows[column.name]
+        if column.numeric:
+            assert values.notna().all() and values.between(column.min, column.max).all(), column.name
         else:
-            assert set(values) <= set(column["categories"]), column["name"]
-    target = cgan.condition["name"]
-    expected = label_counts(n, {mix: 1.0} if isinstance(mix, str) else mix or cgan.condition["train_share"], cgan.classes)
+            assert set(values) <= set(column.categories), column.name
+    target = cgan.condition.name
+    expected = label_counts(n, {mix: 1.0} if isinstance(mix, str) else mix or cgan.condition.train_share, cgan.classes)
     assert rows[target].value_counts().reindex(cgan.classes, fill_value=0).to_dict() == expected
     pd.testing.assert_frame_equal(rows, cgan.sample(n, seed=seed, mix=mix))
 

@@ -23,21 +23,21 @@ def confgan(tmp_path_factory):
 def test_generator_takes_noise_and_a_confidence(confgan):
     assert [i.name for i in confgan.sessions["generator"].get_inputs()] == ["z", "confidence"]
     c = confgan.condition
-    assert c["type"] == "confidence" and c["range"] == list(RANGE) and c["positive_class"] == "tested_positive"
-    assert "class" not in c["judge"]["features"] and len(c["judge"]["features"]) == 8
-    m = confgan.card["metrics"]["confidence"]
+    assert c.type == "confidence" and c.range == list(RANGE) and c.positive_class == "tested_positive"
+    assert "class" not in c.judge.features and len(c.judge.features) == 8
+    m = confgan.card.metrics["confidence"]
     assert {"spearman", "mean_absolute_error", "per_level", "detection_rf_auc_even_confidence"} <= set(m)
 
 
 @pytest.mark.slow
 def test_judge_forest_in_onnx_matches_scikit_learn(confgan, diabetes):
     from sklearn.ensemble import RandomForestClassifier
-    names = confgan.condition["judge"]["features"]
-    x = forest_features(confgan.card["columns"], diabetes.train, names)
+    names = confgan.condition.judge.features
+    x = forest_features(confgan.card.columns, diabetes.train, names)
     y = (diabetes.train["class"] == "tested_positive").to_numpy()
     forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(x, y)
     np.testing.assert_allclose(confgan.judge_confidence(diabetes.holdout),
-                               forest.predict_proba(forest_features(confgan.card["columns"], diabetes.holdout, names))[:, 1],
+                               forest.predict_proba(forest_features(confgan.card.columns, diabetes.holdout, names))[:, 1],
                                atol=1e-5)
 
 
@@ -47,7 +47,7 @@ def test_sampling_is_seeded_and_follows_the_requested_confidence_input(confgan):
     pd_equal = a.equals(confgan.sample(50, seed=3, confidence=0.8))
     assert pd_equal and not a.equals(confgan.sample(50, seed=3, confidence=0.1))
     typical = confgan.sample(50, seed=3)  # no confidence: spread like the real rows'
-    assert len(typical) == 50 and set(typical.columns) == set(confgan.card["table_columns"])
+    assert len(typical) == 50 and set(typical.columns) == set(confgan.card.table_columns)
     scores = confgan.discriminate(typical)
     assert scores.shape == (50,) and np.isfinite(scores).all()
 

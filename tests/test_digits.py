@@ -78,14 +78,14 @@ def test_quick_run_exports_a_latent_cgan_per_the_contract(tmp_path, checkpoints)
                 "--checkpoints", str(checkpoints), "--threads", "2"])[0]
     model = Model.from_folder(out)
     card = model.card
-    assert card["kind"] == "image" and card["condition"]["classes"] == [str(d) for d in range(10)]
+    assert card.kind == "image" and card.condition.classes == [str(d) for d in range(10)]
     assert {"generator", "decoder", "encoder", "classifier", "discriminator"} <= set(model.sessions)
     assert [o.name for o in model.sessions["generator"].get_outputs()] == ["latent"]
-    m = card["metrics"]
+    m = card.metrics
     assert {"frechet", "precision", "recall", "detection_auc", "conditional_accuracy",
             "reference_real_train_vs_test", "interpolation"} <= set(m)
     assert 0 <= m["conditional_accuracy"] <= 1 and m["reference_real_train_vs_test"]["frechet"] > 0
-    assert card["training"]["command"].startswith("python -m training.run --dataset mnist")
+    assert card.training.command.startswith("python -m training.run --dataset mnist")
 
 
 def test_digit_settings_from_the_command_line():
@@ -139,8 +139,8 @@ def test_decoder_width_reaches_the_exported_decoder_and_keys_the_cached_autoenco
 @pytest.mark.parametrize("model_id", IMAGE_MODELS)
 def test_committed_digit_models_follow_the_contract(model_id):
     model = Model.load(model_id)
-    for entry in model.card["files"].values():
-        assert entry["bytes"] <= 10 * 2 ** 20, f"{entry['path']} is over 10 MB"
+    for entry in model.card.files.values():
+        assert entry.bytes <= 10 * 2 ** 20, f"{entry.path} is over 10 MB"
     images, _ = sample_images(model, 12, seed=3)
     assert images.shape == (12, 28, 28) and images.dtype == np.float32
     assert images.min() >= 0 and images.max() <= 1

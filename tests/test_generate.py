@@ -45,7 +45,7 @@ def test_manifest_and_rows(local_run):
     assert [r["rows"] for r in manifest["shards"]] == [3_000, 2_000]
     assert sorted(p.name for p in local_run.iterdir()) == [gen.MANIFEST, "shard-00000.parquet", "shard-00001.parquet"]
     for index, frame in shards.items():
-        assert list(frame.columns) == model.card["table_columns"]
+        assert list(frame.columns) == model.card.table_columns
         # a shard is exactly Model.sample with the shard's own seed (exact class counts included)
         expected = model.sample(len(frame), seed=gen.shard_seed(11, index))
         pd.testing.assert_frame_equal(frame.astype(expected.dtypes.to_dict()), expected)

@@ -151,14 +151,22 @@ def test_a_re_exported_model_is_served_without_a_restart(quick_models, tmp_path,
 
 
 # ---------------------------------------------------------------- 5. error details stay in the log
-def odd_models(committed_diabetes, tmp_path) -> Path:
-    """diabetes-cgan, and a copy of diabetes-gan whose card verifies but lacks a key the code needs."""
+def odd_models(committed_diabetes, tmp_path, monkeypatch) -> Path:
+    """diabetes-cgan, and a copy of diabetes-gan that verifies but whose decoding fails unexpectedly (a fault
+    injected into the runtime: the contract refuses every card that lacks what the code needs)."""
+    from explorer.runtime.models import Model
+
     root = tmp_path / "models"
     shutil.copytree(committed_diabetes / "diabetes-gan", root / "odd-model")
-    card = json.loads((root / "odd-model" / "card.json").read_text())
-    del card["table_columns"]
-    (root / "odd-model" / "card.json").write_text(json.dumps(card))
     shutil.copytree(committed_diabetes / "diabetes-cgan", root / "diabetes-cgan")
+    columns = Model.columns
+
+    def faulty(self, *args, **kwargs):
+        if self.folder.name == "odd-model":
+            raise KeyError(f"table_columns in {root}")
+        return columns(self, *args, **kwargs)
+
+    monkeypatch.setattr(Model, "columns", faulty)
     return root
 
 
@@ -168,7 +176,7 @@ def reference_ids(at: AppTest) -> list[str]:
 
 @pytest.mark.parametrize("page", ["sample", "interpolate"])
 def test_an_unexpected_error_shows_a_reference_not_details(committed_diabetes, tmp_path, monkeypatch, caplog, page):
-    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(odd_models(committed_diabetes, tmp_path)))
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(odd_models(committed_diabetes, tmp_path, monkeypatch)))
     monkeypatch.setenv("GAN_EXPLORER_RAISE", "0")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     with caplog.at_level(logging.ERROR, logger="gan_explorer"):

@@ -10,7 +10,7 @@ from explorer.metrics.instances import distances, locality, neighbours
 from explorer.runtime.models import DEFAULT_ROOT, Model, discover
 from explorer.metrics.report import evaluate_instance
 
-COMMITTED = [m for m, c in discover(DEFAULT_ROOT)[0].items() if (c.get("condition") or {}).get("type") == "instance"]
+COMMITTED = [m for m, c in discover(DEFAULT_ROOT)[0].items() if c.condition_type == "instance"]
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +54,8 @@ def test_bad_instances_are_refused_clearly(icgan, diabetes, change, message):
 @pytest.mark.slow
 def test_generator_takes_noise_and_an_instance(icgan, diabetes):
     inputs = {i.name: i.shape for i in icgan.sessions["generator"].get_inputs()}
-    assert list(inputs) == ["z", "instance"] and inputs["instance"][1] == icgan.condition["dim"] == 10
-    assert icgan.condition["type"] == "instance" and icgan.condition["k"] == 20
+    assert list(inputs) == ["z", "instance"] and inputs["instance"][1] == icgan.condition.dim == 10
+    assert icgan.condition.type == "instance" and icgan.condition.k == 20
     assert icgan.instance_bank.shape[1] == 10 and len(icgan.instance_bank) == len(diabetes.train)  # < BANK rows
     with pytest.raises(ValueError, match="instance"):
         icgan.decode(icgan.noise(3, 0), instance=np.zeros((3, 9), np.float32))
@@ -102,7 +102,7 @@ def test_evaluate_instance_reports_both_splits(icgan, diabetes):
 @pytest.mark.skipif(not COMMITTED, reason="no instance-conditioned model committed")
 def test_committed_model_makes_rows_like_unseen_holdout_rows(adult):
     model = Model.load(COMMITTED[0])
-    space = model.condition["space"]
+    space = model.condition.space
     reference = adult.holdout.sample(500, random_state=0)
     ratios = []
     for i in (0, 1, 2, 3, 4):

@@ -1,20 +1,20 @@
 """What a person reads about a model (explorer/app/naming.py), on the committed cards."""
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 
 from explorer.app import naming
+from explorer.contract import Card
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def cards() -> dict[str, dict]:
-    found = {p.parent.name: json.loads(p.read_text()) for p in sorted((ROOT / "exported").glob("*/card.json"))}
+def cards() -> dict[str, Card]:
+    found = {p.parent.name: Card.from_json(p.read_text()) for p in sorted((ROOT / "exported").glob("*/card.json"))}
     if not found:
         pytest.skip("no committed models in exported/")
     return found
@@ -30,7 +30,8 @@ def test_every_model_gets_a_distinct_title_without_jargon(cards):
 
 
 def test_titles_fall_back_to_the_id_when_words_do_not_separate_them():
-    cards = {"a-gan": {"title": "t"}, "b-gan": {"title": "t"}}
+    card = Card.from_json((ROOT / "exported" / "diabetes-gan" / "card.json").read_text())
+    cards = {"a-gan": card.replace(title="t"), "b-gan": card.replace(title="t")}
     titles = naming.titles(cards)
     assert len(set(titles.values())) == 2
 
@@ -61,12 +62,11 @@ def test_download_names_carry_model_condition_and_seed_safely():
 def test_csv_writes_integer_columns_as_integers(cards):
     from explorer.runtime.frames import csv_text
     from explorer.runtime.models import Model
-    model_id = next(i for i, c in cards.items() if c["kind"] == "tabular" and any(
-        col.get("integer") for col in c["columns"]))
+    model_id = next(i for i, c in cards.items() if c.tabular and any(col.integer for col in c.numeric_columns))
     model = Model.load(model_id, ROOT / "exported")
     rows = model.sample(20, seed=3)
-    text = csv_text(rows, model.card["columns"])
-    whole = next(c["name"] for c in model.card["columns"] if c.get("integer"))
+    text = csv_text(rows, model.card.columns)
+    whole = next(c.name for c in model.card.numeric_columns if c.integer)
     import io
 
     import pandas as pd

@@ -26,10 +26,10 @@ def test_int8_model_keeps_the_contract_and_records_its_source(quantised):
     assert "MatMulInteger" in ops and "Gemm" not in ops
     assert [i.name for i in int8.sessions["generator"].get_inputs()] == ["z", "label"]
     assert [o.name for o in int8.sessions["generator"].get_outputs()] == ["numeric", "categorical"]
-    q = int8.card["training"]["quantised"]
-    assert q["source"] == "diabetes-cgan" and q["source_generator_sha256"] == source.card["files"]["generator"]["sha256"]
-    assert q["command"].startswith("python -m training.quantize")
-    agreement = int8.card["metrics"]["agreement_with_source"]
+    q = int8.card.training.quantised
+    assert q.source == "diabetes-cgan" and q.source_generator_sha256 == source.card.files["generator"].sha256
+    assert q.command.startswith("python -m training.quantize")
+    agreement = int8.card.metrics["agreement_with_source"]
     assert agreement["categorical_cells_equal"] is None  # diabetes: the class is an input, every output numeric
     assert agreement["numeric_median_abs_diff_of_range"] < 0.02
     assert "discriminator" in int8.sessions  # the source's, unchanged
@@ -40,7 +40,7 @@ def test_int8_rows_are_close_to_the_source_rows_and_seeded(quantised):
     a, b = source.sample(2000, seed=4, mix="tested_positive"), int8.sample(2000, seed=4, mix="tested_positive")
     assert a.shape == b.shape and (a["class"] == b["class"]).all()
     assert int8.sample(50, seed=1).equals(int8.sample(50, seed=1))
-    for col in [c["name"] for c in source.card["columns"] if c["type"] == "numeric"]:
+    for col in [c.name for c in source.card.numeric_columns]:
         span = max(a[col].max() - a[col].min(), 1e-9)
         assert np.median(np.abs(a[col] - b[col])) / span < 0.02
 
@@ -63,8 +63,8 @@ COMMITTED = sorted(p.name for p in DEFAULT_ROOT.glob("*-int8") if (p / "card.jso
 @pytest.mark.parametrize("model_id", COMMITTED)
 def test_committed_int8_model_matches_its_source(model_id):
     int8 = Model.load(model_id)
-    source = Model.load(int8.card["training"]["quantised"]["source"])
-    assert int8.card["training"]["quantised"]["source_generator_sha256"] == source.card["files"]["generator"]["sha256"]
-    assert int8.card["metrics"]["agreement_with_source"]["categorical_cells_equal"] >= 0.95
+    source = Model.load(int8.card.training.quantised.source)
+    assert int8.card.training.quantised.source_generator_sha256 == source.card.files["generator"].sha256
+    assert int8.card.metrics["agreement_with_source"]["categorical_cells_equal"] >= 0.95
     for key in ("detection_rf_auc", "efficacy_ratio", "mean_ks_tv_complement"):
-        assert abs(int8.card["metrics"][key] - source.card["metrics"][key]) < 0.01
+        assert abs(int8.card.metrics[key] - source.card.metrics[key]) < 0.01

@@ -59,10 +59,10 @@ def test_extreme_generator_outputs_stay_in_range(adult_tf):
     tf = adult_tf
     raw = torch.tensor([[-1e6] * tf.dim, [1e6] * tf.dim])
     numeric, categorical = tf.decoder()(raw[:2])
-    cols = [c for c in tf.columns if c["type"] == "numeric"]
+    cols = [c for c in tf.columns if c.numeric]
     for j, c in enumerate(cols):
-        if "derived_from" not in c:
-            assert numeric[0, j] == c["min"] and numeric[1, j] == c["max"], c["name"]
+        if c.derived_from is None:
+            assert numeric[0, j] == c.min and numeric[1, j] == c.max, c.name
 
 
 def test_education_num_is_derived_from_education(adult_tf):

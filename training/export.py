@@ -23,6 +23,8 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
+from explorer.contract import (BankRef, Card, Column, Condition, DataSplit, FileEntry, JudgeRef, Preprocessing,
+                               Training)
 from explorer.data.tables import Table
 from explorer.runtime.models import Model, sha256
 from explorer.runtime.judge import RANGE, forest_features
@@ -124,14 +126,14 @@ def _drop_stack_traces(graph: onnx.GraphProto) -> None:
                 _drop_stack_traces(sub)
 
 
-def _compare(torch_out, ort_out, columns: list[dict], what: str) -> None:
+def _compare(torch_out, ort_out, columns: list[Column], what: str) -> None:
     """onnxruntime must reproduce torch: categories identical, numerics within one rounding unit."""
     t_num, t_cat = (t.detach().numpy() for t in torch_out)
     o_num, o_cat = ort_out
     if t_cat.size and (t_cat == o_cat).mean() < 0.999:
         raise AssertionError(f"{what}: onnxruntime categories differ from torch in {(t_cat != o_cat).mean():.2%} of cells")
-    numeric = [c for c in columns if c["type"] == "numeric"]
-    tol = np.array([10.0 ** -c["decimals"] + 1e-4 * (c["max"] - c["min"]) for c in numeric])
+    numeric = [c for c in columns if c.numeric]
+    tol = np.array([10.0 ** -c.decimals + 1e-4 * (c.max - c.min) for c in numeric])
     if t_num.size and (np.abs(t_num - o_num) <= tol).mean() < 0.999:
         raise AssertionError(f"{what}: onnxruntime numerics differ from torch beyond rounding")
 
@@ -161,9 +163,9 @@ def write_atomically(root: Path, model_id: str, write) -> Path:
     return root / model_id
 
 
-def file_entries(folder: Path, files: dict[str, str]) -> dict:
+def file_entries(folder: Path, files: dict[str, str]) -> dict[str, FileEntry]:
     """The card's ``files`` block: path, sha256 and size of each file."""
-    return {name: {"path": path, "sha256": sha256(folder / path), "bytes": (folder / path).stat().st_size}
+    return {name: FileEntry(path=path, sha256=sha256(folder / path), bytes=(folder / path).stat().st_size)
             for name, path in files.items()}
 
 
@@ -207,8 +209,8 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
     (tmp / "history.json").write_text(json.dumps(gan.history))
     files["history"] = "history.json"
     train_share = table.train[table.target].value_counts(normalize=True)
-    condition = {"type": "label", "name": table.target, "classes": gan.classes_,
-                 "train_share": {k: float(train_share.get(k, 0)) for k in gan.classes_}} if c.conditional else None
+    condition = Condition(type="label", name=table.target, classes=list(gan.classes_),
+                          train_share={k: float(train_share.get(k, 0)) for k in gan.classes_}) if c.conditional else None
     if confidence:
         condition = _export_judge(gan, tmp)
         files["judge"] = "judge.onnx"
@@ -216,44 +218,44 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
         condition = _export_instances(gan, tmp)
         files["instances"] = "instances.npz"
     kind = "confidence GAN" if confidence else "IC-GAN" if instance else "cGAN" if c.conditional else "GAN"
-    card = {
-        "id": model_id,
-        "title": title or f"{table.name} {kind}",
-        "kind": "tabular",
-        "dataset": table.name,
-        "architecture": _architecture(gan, cond_name),
-        "latent_dim": c.latent_dim,
-        "latent_distribution": "standard normal, drawn with numpy.random.default_rng(seed).standard_normal",
-        "condition": condition,
-        "target": table.target,
-        "minority_class": table.minority,
-        "columns": tf.columns,
-        "table_columns": list(table.train.columns),
-        "preprocessing": {"numeric": "empirical CDF (sklearn QuantileTransformer, 10,000 quantiles) + logit; "
-                                     "ties jittered inside their CDF band; inverse in-graph",
-                          "categorical": "one-hot; straight-through hard one-hot in training, argmax in-graph",
-                          "impute": c.impute, "modes": getattr(tf, "modes_", {})},
-        "data": {"split": table.split, "train_rows": len(table.train), "holdout_rows": len(table.holdout)},
-        "files": file_entries(tmp, files),
-        "training": {"command": command, "seed": c.seed, "epochs_run": gan.epoch, "best_epoch": gan.best_epoch,
-                     "seconds": round(gan.seconds, 1), "code_version": code_version(),
-                     "torch": torch.__version__, "python": platform.python_version(),
-                     "config": dataclasses.asdict(c)},
-        "metrics": {},
-    }
-    (tmp / "card.json").write_text(json.dumps(card, indent=1))
+    card = Card(
+        id=model_id,
+        title=title or f"{table.name} {kind}",
+        kind="tabular",
+        dataset=table.name,
+        architecture=_architecture(gan, cond_name),
+        latent_dim=c.latent_dim,
+        latent_distribution="standard normal, drawn with numpy.random.default_rng(seed).standard_normal",
+        condition=condition,
+        target=table.target,
+        minority_class=table.minority,
+        columns=tf.columns,
+        table_columns=list(table.train.columns),
+        preprocessing=Preprocessing(
+            numeric="empirical CDF (sklearn QuantileTransformer, 10,000 quantiles) + logit; ties jittered inside "
+                    "their CDF band; inverse in-graph",
+            categorical="one-hot; straight-through hard one-hot in training, argmax in-graph",
+            impute=c.impute, modes={k: str(v) for k, v in getattr(tf, "modes_", {}).items()}),
+        data=DataSplit(split=table.split, train_rows=len(table.train), holdout_rows=len(table.holdout)),
+        files=file_entries(tmp, files),
+        training=Training(command=command, seed=c.seed, epochs_run=gan.epoch, best_epoch=gan.best_epoch,
+                          seconds=round(gan.seconds, 1), code_version=code_version(),
+                          torch=torch.__version__, python=platform.python_version(),
+                          config=dataclasses.asdict(c)),
+    )
+    (tmp / "card.json").write_text(card.to_json())
     if evaluate:
         model = Model.from_folder(tmp)
-        card["metrics"] = evaluate_tabular(model, table, seed=0)
+        metrics = evaluate_tabular(model, table, seed=0)
         if confidence:
-            card["metrics"]["confidence"] = evaluate_confidence(model, table, seed=0)
+            metrics["confidence"] = evaluate_confidence(model, table, seed=0)
         if instance:
-            card["metrics"]["instance"] = evaluate_instance(model, table, seed=0)
-        card["metrics"]["onnxruntime_provider"] = model.provider
-        (tmp / "card.json").write_text(json.dumps(card, indent=1))
+            metrics["instance"] = evaluate_instance(model, table, seed=0)
+        metrics["onnxruntime_provider"] = model.provider
+        (tmp / "card.json").write_text(card.replace(metrics=metrics).to_json())
 
 
-def _export_judge(gan: ConfidenceGAN, tmp: Path) -> dict:
+def _export_judge(gan: ConfidenceGAN, tmp: Path) -> Condition:
     """The judge forest as ONNX (skl2onnx), checked against scikit-learn; returns the card's condition."""
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
@@ -269,21 +271,21 @@ def _export_judge(gan: ConfidenceGAN, tmp: Path) -> dict:
         ["probabilities"], {"X": x})[0]
     if not np.allclose(got, forest.predict_proba(x), atol=1e-5):
         raise AssertionError("judge: onnxruntime probabilities differ from scikit-learn")
-    return {"type": "confidence", "name": "confidence", "range": list(RANGE), "target": gan.target,
-            "positive_class": gan.positive_, "positive_index": int(list(forest.classes_).index(True)),
-            "judge": {"file": "judge.onnx", "features": gan.features_,
-                      "model": "RandomForestClassifier(n_estimators=100, scikit-learn defaults) on the real "
-                               "training rows (R2)"},
-            "train_quantiles": np.quantile(gan.train_confidence_, np.linspace(0, 1, 101)).round(4).tolist()}
+    return Condition(type="confidence", name="confidence", range=list(RANGE), target=gan.target,
+                     positive_class=gan.positive_, positive_index=int(list(forest.classes_).index(True)),
+                     judge=JudgeRef(file="judge.onnx", features=list(gan.features_),
+                                    model="RandomForestClassifier(n_estimators=100, scikit-learn defaults) on the "
+                                          "real training rows (R2)"),
+                     train_quantiles=np.quantile(gan.train_confidence_, np.linspace(0, 1, 101)).round(4).tolist())
 
 
-def _export_instances(gan: InstanceGAN, tmp: Path) -> dict:
+def _export_instances(gan: InstanceGAN, tmp: Path) -> Condition:
     """The bank of training-row embeddings (sampling without a chosen row draws from it); returns
     the card's condition, which says how to embed any row."""
     np.savez_compressed(tmp / "instances.npz", instances=gan.bank_)
-    return {"type": "instance", "name": "instance", "dim": int(gan.bank_.shape[1]), "k": gan.config.instance_k,
-            "space": gan.space_, "embedding": "min-max-scaled numerics, then one-hot categoricals, in the "
-            "order of space (explorer/instances.py)", "bank": {"file": "instances.npz", "rows": len(gan.bank_)}}
+    return Condition(type="instance", name="instance", dim=int(gan.bank_.shape[1]), k=gan.config.instance_k,
+                     space=gan.space_, embedding="min-max-scaled numerics, then one-hot categoricals, in the "
+                     "order of space (explorer/instances.py)", bank=BankRef(file="instances.npz", rows=len(gan.bank_)))
 
 
 def _architecture(gan: TabularGAN, cond_name: str | None) -> str:

@@ -14,8 +14,8 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
+import dataclasses
 import shutil
 import sys
 from pathlib import Path
@@ -24,6 +24,7 @@ import numpy as np
 import onnx
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
+from explorer.contract import Quantised
 from explorer.data.tables import load_table
 from explorer.runtime.models import Model
 from explorer.metrics.report import evaluate_tabular
@@ -57,28 +58,29 @@ def quantise(source: Model, folder: Path, command: str, evaluate: bool) -> None:
     onnx.checker.check_model(onnx.load(str(folder / "generator.onnx")), full_check=True)
     files = {"generator": "generator.onnx"}
     for name in ("discriminator", "history"):
-        if name in source.card["files"]:
-            shutil.copy(source.folder / source.card["files"][name]["path"], folder / source.card["files"][name]["path"])
-            files[name] = source.card["files"][name]["path"]
-    card = json.loads(json.dumps(source.card))
-    card.update(id=source.id + "-int8", title=source.card["title"] + ", int8", files=file_entries(folder, files),
-                architecture=source.card["architecture"] + "; matrix products dynamically quantised to int8")
-    card["training"] = {**source.card["training"], "quantised": {
-        "command": command, "code_version": code_version(), "source": source.id,
-        "source_generator_sha256": source.card["files"]["generator"]["sha256"],
-        "method": "onnxruntime.quantization.quantize_dynamic, weights QInt8 per channel, Gemm/MatMul"}}
-    card["metrics"] = {}
-    (folder / "card.json").write_text(json.dumps(card, indent=1))
+        if name in source.card.files:
+            path = source.card.files[name].path
+            shutil.copy(source.folder / path, folder / path)
+            files[name] = path
+    quantised_by = Quantised(command=command, code_version=code_version(), source=source.id,
+                             source_generator_sha256=source.card.files["generator"].sha256,
+                             method="onnxruntime.quantization.quantize_dynamic, weights QInt8 per channel, Gemm/MatMul")
+    card = source.card.replace(id=source.id + "-int8", title=source.card.title + ", int8",
+                               files=file_entries(folder, files),
+                               architecture=source.card.architecture + "; matrix products dynamically quantised to int8",
+                               training=dataclasses.replace(source.card.training, quantised=quantised_by), metrics={})
+    (folder / "card.json").write_text(card.to_json())
     quantised = Model.from_folder(folder)
     check = agreement(source, quantised)
     if (check["categorical_cells_equal"] or 1.0) < MIN_AGREEMENT:
         raise AssertionError(f"int8 generator agrees with {source.id} on only {check['categorical_cells_equal']:.1%} "
                              f"of categorical cells (need {MIN_AGREEMENT:.0%}); not exported")
+    metrics = {}
     if evaluate:
-        card["metrics"] = evaluate_tabular(quantised, load_table(card["dataset"]), seed=0)
-        card["metrics"]["onnxruntime_provider"] = quantised.provider
-    card["metrics"]["agreement_with_source"] = check
-    (folder / "card.json").write_text(json.dumps(card, indent=1))
+        metrics = evaluate_tabular(quantised, load_table(card.dataset), seed=0)
+        metrics["onnxruntime_provider"] = quantised.provider
+    metrics["agreement_with_source"] = check
+    (folder / "card.json").write_text(card.replace(metrics=metrics).to_json())
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -90,7 +92,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--no-eval", action="store_true", help="skip the holdout metrics")
     args = parser.parse_args(argv)
     source = Model.load(args.model, args.out)
-    if source.card.get("kind") != "tabular":
+    if not source.card.tabular:
         parser.error(f"{args.model} is not a tabular model")
     command = "python -m training.quantize " + shlex.join(argv)
     path = write_atomically(args.out, source.id + "-int8", lambda tmp: quantise(source, tmp, command, not args.no_eval))

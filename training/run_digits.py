@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from explorer.contract import Card, Condition, DataSplit, ImageSpec, Training
 from explorer.metrics import digits as dm
 from explorer.data.tables import load_mnist
 from explorer.runtime.images import generate_images
@@ -260,10 +261,10 @@ def main(arch: str, command: str, out: Path, checkpoints: Path, seed: int, epoch
         modules, G, history, seconds = build_and_train(arch, data, settings, ae, quick,
                                                        **{k: v for k, v in net.items() if k != "decoder_width"})
         model_id = f"mnist-{arch}{suffix}"
-        info = {"command": command, "seed": seed, "epochs_run": settings.epochs, "best_epoch": settings.epochs,
-                "seconds": round(seconds, 1), "code_version": code_version(), "torch": torch.__version__,
-                "python": platform.python_version(), "threads": threads, "config": {**asdict(settings), **net},
-                "rows": len(data["x"]) if not quick else QUICK_ROWS}
+        info = Training(command=command, seed=seed, epochs_run=settings.epochs, best_epoch=settings.epochs,
+                        seconds=round(seconds, 1), code_version=code_version(), torch=torch.__version__,
+                        python=platform.python_version(), threads=threads, config={**asdict(settings), **net},
+                        rows=len(data["x"]) if not quick else QUICK_ROWS)
         path = write_atomically(out, model_id, lambda tmp: _write(
             tmp, model_id, arch, modules, classifier, judge_info, ae[2] if ae else None, history, info, data,
             evaluate, quick))
@@ -334,9 +335,9 @@ def _export_checked(module: nn.Module, args: tuple, names: list[str], outputs: l
 
 
 def _write(tmp: Path, model_id: str, arch: str, modules: dict, classifier: Classifier, judge_info: dict,
-           ae_info: dict | None, history: list, training: dict, data: dict, evaluate: bool, quick: bool) -> None:
+           ae_info: dict | None, history: list, training: Training, data: dict, evaluate: bool, quick: bool) -> None:
     conditional = arch.endswith("cgan")
-    noise_dim = training["config"]["noise_dim"]
+    noise_dim = training.config["noise_dim"]
     modules = {**modules, "classifier": (Judge(classifier), ["probs", "features"])}
     files = {}
     for name, (module, outputs) in modules.items():
@@ -346,24 +347,23 @@ def _write(tmp: Path, model_id: str, arch: str, modules: dict, classifier: Class
     (tmp / "history.json").write_text(json.dumps(history))
     files["history"] = "history.json"
     counts = np.bincount(data["y"].numpy(), minlength=10)
-    card = {
-        "id": model_id, "title": TITLES[arch], "kind": "image", "dataset": "mnist",
-        "architecture": architecture(arch, training["config"]), "latent_dim": noise_dim,
-        "latent_distribution": "standard normal, drawn with numpy.random.default_rng(seed).standard_normal",
-        "condition": {"type": "label", "name": "digit", "classes": DIGITS,
-                      "train_share": {d: float(c / counts.sum()) for d, c in zip(DIGITS, counts)}} if conditional else None,
-        "image": {"shape": [28, 28], "range": [0, 1]},
-        "files": file_entries(tmp, files),
-        "training": training,
-        "judge": judge_info,
-        "autoencoder": ae_info,
-        "data": {"train_rows": len(data["x"]), "test_rows": len(data["xt"])},
-        "metrics": {},
-    }
-    (tmp / "card.json").write_text(json.dumps(card, indent=1))
+    card = Card(
+        id=model_id, title=TITLES[arch], kind="image", dataset="mnist",
+        architecture=architecture(arch, training.config), latent_dim=noise_dim,
+        latent_distribution="standard normal, drawn with numpy.random.default_rng(seed).standard_normal",
+        condition=Condition(type="label", name="digit", classes=list(DIGITS),
+                            train_share={d: float(c / counts.sum()) for d, c in zip(DIGITS, counts)}) if conditional else None,
+        image=ImageSpec(shape=[28, 28], range=[0, 1]),
+        files=file_entries(tmp, files),
+        training=training,
+        judge=judge_info,
+        autoencoder=ae_info,
+        data=DataSplit(train_rows=len(data["x"]), test_rows=len(data["xt"])),
+    )
+    (tmp / "card.json").write_text(card.to_json())
     if evaluate:
-        card["metrics"] = evaluate_digits(Model.from_folder(tmp), data, n=2000 if quick else 10_000)
-        (tmp / "card.json").write_text(json.dumps(card, indent=1))
+        metrics = evaluate_digits(Model.from_folder(tmp), data, n=2000 if quick else 10_000)
+        (tmp / "card.json").write_text(card.replace(metrics=metrics).to_json())
 
 
 TITLES = {"latent-gan": "MNIST latent GAN", "latent-cgan": "MNIST latent cGAN (digit)",

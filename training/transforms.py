@@ -22,6 +22,8 @@ import torch
 from sklearn.preprocessing import QuantileTransformer
 from torch import nn
 
+from explorer.contract import Column
+
 EPS = 1e-4  # keeps the logit finite: encoded values lie in about [-9.2, 9.2]
 
 
@@ -41,9 +43,9 @@ class NumericColumn:
     decimals: int
 
     @property
-    def card(self) -> dict:
-        return {"name": self.name, "type": "numeric", "min": float(self.quantiles[0]),
-                "max": float(self.quantiles[-1]), "integer": self.decimals == 0, "decimals": self.decimals}
+    def card(self) -> Column:
+        return Column(name=self.name, type="numeric", min=float(self.quantiles[0]), max=float(self.quantiles[-1]),
+                      integer=self.decimals == 0, decimals=self.decimals)
 
 
 @dataclass
@@ -57,10 +59,10 @@ class DerivedColumn:
     decimals: int
 
     @property
-    def card(self) -> dict:
-        return {"name": self.name, "type": "numeric", "min": float(np.nanmin(self.values)),
-                "max": float(np.nanmax(self.values)), "integer": self.decimals == 0,
-                "decimals": self.decimals, "derived_from": self.source}
+    def card(self) -> Column:
+        return Column(name=self.name, type="numeric", min=float(np.nanmin(self.values)),
+                      max=float(np.nanmax(self.values)), integer=self.decimals == 0, decimals=self.decimals,
+                      derived_from=self.source)
 
 
 @dataclass
@@ -69,8 +71,8 @@ class CategoricalColumn:
     categories: list[str]
 
     @property
-    def card(self) -> dict:
-        return {"name": self.name, "type": "categorical", "categories": list(self.categories)}
+    def card(self) -> Column:
+        return Column(name=self.name, type="categorical", categories=list(self.categories))
 
 
 class TableTransformer:
@@ -134,7 +136,7 @@ class TableTransformer:
         return len(self.numeric_) + sum(self.cat_sizes)
 
     @property
-    def columns(self) -> list[dict]:
+    def columns(self) -> list[Column]:
         """Card entries in output order: every numeric column in table order, then categoricals."""
         by_name = {c.name: c.card for c in self.numeric_ + self.derived_}
         return [by_name[n] for n in self.numeric_order_] + [c.card for c in self.categorical_]

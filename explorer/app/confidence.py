@@ -48,7 +48,7 @@ def start_value(raw) -> float:
 def show(model: Model, page: str, n: int, seed: int) -> None:
     c = model.condition
     st.write(f"This generator takes a **target confidence**: the probability the judge random forest "
-             f"(fitted on the real training rows) gives to `{c['target']} = {c['positive_class']}`. "
+             f"(fitted on the real training rows) gives to `{c.target} = {c.positive_class}`. "
              "Every row is generated for the confidence you ask; the forest then scores it.")
     data = link(model.id, seed)
     low, high = reachable(data)
@@ -74,7 +74,7 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
                 f"achieved confidence of {n:,} rows asked for {requested:.2f}", rule=requested)
     shown = rows.assign(achieved_confidence=achieved.round(3))
     st.dataframe(shown.head(200), hide_index=True, width="stretch")
-    st.download_button("Download CSV", lambda: csv_text(shown, model.card["columns"]), mime="text/csv",
+    st.download_button("Download CSV", lambda: csv_text(shown, model.card.columns), mime="text/csv",
                        on_click="ignore", file_name=naming.file_name(
                            model.id, f"confidence {requested:.2f}", f"n{n}", f"seed{seed}", ext="csv"))
     st.subheader("Does the generator follow the request?")
@@ -82,5 +82,5 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
     state.chart("confidence_link", data)
     st.caption(f"10 levels × 100 rows, seed {seed}: Spearman {m['spearman']:.3f}, mean absolute error "
                f"{m['mean_absolute_error']:.3f}. At export (19 levels × 200 rows): "
-               + ", ".join(f"{k} {model.card['metrics'].get('confidence', {}).get(k, float('nan')):.3f}"
+               + ", ".join(f"{k} {model.card.metrics.get('confidence', {}).get(k, float('nan')):.3f}"
                            for k in ("spearman", "mean_absolute_error")) + ".")

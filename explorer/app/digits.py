@@ -86,7 +86,7 @@ def _real_judged(folder: str, classifier_sha: str, n: int, seed: int, _session) 
 def real_judged(model_id: str, n: int, seed: int) -> dict:
     """The judge on n random real test images and n random training images (the reference)."""
     model = load_model(model_id)
-    sha = model.card["files"]["classifier"]["sha256"]
+    sha = model.card.files["classifier"].sha256
     mnist()  # raises DataUnavailable before entering the cache
     return _real_judged(data_folder(), sha, n, seed, model.sessions["classifier"])
 

@@ -24,7 +24,7 @@ def _neighbourhood(model_id: str, signature: str, split: str, row: int) -> np.nd
     """Training-row indices of the k real rows nearest to the chosen row."""
     model = state.load_model(model_id)
     frames = _frames(model)
-    space, k = model.condition["space"], model.condition["k"]
+    space, k = model.condition.space, model.condition.k
     points = _embedding(model_id, signature)
     return neighbours(points, k, embed(space, frames[split].iloc[[row]]))[0]
 
@@ -32,11 +32,11 @@ def _neighbourhood(model_id: str, signature: str, split: str, row: int) -> np.nd
 @st.cache_data(show_spinner="Embedding the training rows…", max_entries=4, ttl=state.CACHE_TTL)
 def _embedding(model_id: str, signature: str) -> np.ndarray:
     model = state.load_model(model_id)
-    return embed(model.condition["space"], _frames(model)["training"])
+    return embed(model.condition.space, _frames(model)["training"])
 
 
 def _frames(model: Model) -> dict[str, pd.DataFrame]:
-    table = state.real_table(model.card["dataset"])
+    table = state.real_table(model.card.dataset)
     train, holdout = an.real_frames(model.card, table.train, table.holdout)
     return {"training": train, "holdout": holdout}
 
@@ -51,7 +51,7 @@ def parse_row(raw, sizes: dict[str, int]) -> tuple[str, int]:
 
 def export_figures(card: dict) -> str:
     """The card's locality figures (50 training and 50 unseen holdout rows), as a sentence."""
-    m = card.get("metrics", {}).get("instance")
+    m = card.metrics.get("instance")
     if not m:
         return ""
     parts = [f"{label}: median ratio {m[key]['median_distance_ratio']:.2f}, detection AUC against the real "
@@ -93,7 +93,7 @@ def from_bank(model: Model, page: str, n: int, seed: int, problem: Exception) ->
     bank = model.instance_bank
     st.info(f"The real data is not available here, so real rows cannot be shown or compared. The model ships the "
             f"embeddings of {len(bank):,} training rows: pick one of them to get rows like it.\n\n"
-            + state.data_help(problem, model.card["dataset"]))
+            + state.data_help(problem, model.card.dataset))
     raw = state.initial("bank", 0)
     try:
         start = int(raw) if 0 <= int(raw) < len(bank) else 0
@@ -104,7 +104,7 @@ def from_bank(model: Model, page: str, n: int, seed: int, problem: Exception) ->
     embedding = np.repeat(bank[[index]], n, axis=0)
     rows = model.generate(model.noise(n, seed), instance=embedding)
     st.dataframe(rows.head(200), hide_index=True, width="stretch")
-    st.download_button("Download CSV", lambda: csv_text(rows, model.card["columns"]), mime="text/csv",
+    st.download_button("Download CSV", lambda: csv_text(rows, model.card.columns), mime="text/csv",
                        on_click="ignore", file_name=naming.file_name(
                            model.id, f"like stored row {index}", f"n{n}", f"seed{seed}", ext="csv"))
 
@@ -112,7 +112,7 @@ def from_bank(model: Model, page: str, n: int, seed: int, problem: Exception) ->
 def show(model: Model, page: str, n: int, seed: int) -> None:
     c = model.condition
     st.write(f"This generator takes a **real row** as its condition and was trained to produce rows from "
-             f"that row's neighbourhood (its {c['k']} nearest real rows). Pick any row — a holdout row the "
+             f"that row's neighbourhood (its {c.k} nearest real rows). Pick any row — a holdout row the "
              "model never saw works the same way — and get more rows like it.")
     try:
         frames = _frames(model)
@@ -145,9 +145,9 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
     signature = state.model_signature(model.id)
     hood = frames["training"].iloc[_neighbourhood(model.id, signature, split, row)]
     reference = frames["holdout"].sample(min(1000, sizes["holdout"]), random_state=seed)
-    d = {"generated": distances(c["space"], instance, rows),
-         f"{c['k']} nearest real rows": distances(c["space"], instance, hood),
-         "random real rows": distances(c["space"], instance, reference)}
+    d = {"generated": distances(c.space, instance, rows),
+         f"{c.k} nearest real rows": distances(c.space, instance, hood),
+         "random real rows": distances(c.space, instance, reference)}
     ratio = np.median(d["generated"]) / max(np.median(d["random real rows"]), 1e-12)
     m1, m2, m3 = st.columns(3)
     m1.metric("median distance, generated", f"{np.median(d['generated']):.2f}")
@@ -158,6 +158,6 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
     st.caption("Distance: min-max-scaled numerics and one-hot categoricals (one differing category adds √2). "
                "Random real rows: 1,000 holdout rows." + export_figures(model.card))
     st.dataframe(rows.head(200), hide_index=True, width="stretch")
-    st.download_button("Download CSV", lambda: csv_text(rows, model.card["columns"]), mime="text/csv",
+    st.download_button("Download CSV", lambda: csv_text(rows, model.card.columns), mime="text/csv",
                        on_click="ignore", file_name=naming.file_name(
                            model.id, f"like {split} row {row}", f"n{n}", f"seed{seed}", ext="csv"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from explorer.contract import Card
+
 # key: (label, arrow, best, help). best: "high", "low" or "half" (an AUC whose ideal is 0.5, chance).
 METRICS = {
     "detection_rf_auc": ("Detection RF", "↓", "half", "Random-forest AUC telling synthetic from real holdout rows: "
@@ -35,11 +37,11 @@ def plain(text: str) -> str:
     return re.sub(r"\(\s*\)", "", _JARGON.sub("", str(text))).strip()
 
 
-def titles(cards: dict[str, dict]) -> dict[str, str]:
+def titles(cards: dict[str, Card]) -> dict[str, str]:
     """A distinct title per model id. Titles that several cards share get the words of their id that the
     shortest id of the group lacks ('adult-cgan-balanced' → 'adult cGAN, balanced'); the id ends it
     if that still leaves two alike."""
-    base = {i: plain(c.get("title") or i) for i, c in cards.items()}
+    base = {i: plain(c.title or i) for i, c in cards.items()}
     groups: dict[str, list[str]] = {}
     for model_id, title in base.items():
         groups.setdefault(title, []).append(model_id)
@@ -58,29 +60,27 @@ def titles(cards: dict[str, dict]) -> dict[str, str]:
     return {i: (f"{t} ({i})" if seen[t] > 1 else t) for i, t in out.items()}
 
 
-def kind(card: dict) -> str:
-    condition = card.get("condition") or {}
-    return KINDS.get(condition.get("type"), "conditional")
+def kind(card: Card) -> str:
+    return KINDS.get(card.condition_type, "conditional")
 
 
-def condition_text(card: dict) -> str:
+def condition_text(card: Card) -> str:
     """What a user can ask the model for, in words: 'income: <=50K or >50K', 'digit 0–9',
     'confidence that class = bad', 'a real row to imitate', or '—' for none."""
-    c = card.get("condition") or {}
-    kind_ = c.get("type")
-    if not c:
+    c = card.condition
+    if c is None:
         return "—"
-    if kind_ == "confidence":
-        return f"confidence that {c.get('target', 'the target')} = {c.get('positive_class', '?')}"
-    if kind_ == "instance":
+    if c.type == "confidence":
+        return f"confidence that {c.target or 'the target'} = {c.positive_class or '?'}"
+    if c.type == "instance":
         return "a real row to imitate"
-    classes = [str(x) for x in c.get("classes", [])]
+    classes = [str(x) for x in c.classes or []]
     if not classes:
-        return c.get("name", "a class")
+        return c.name
     if len(classes) > 4 and all(x.isdigit() for x in classes):
-        return f"{c.get('name', 'class')} {classes[0]}–{classes[-1]}"
+        return f"{c.name} {classes[0]}–{classes[-1]}"
     shown = " or ".join(classes) if len(classes) <= 4 else ", ".join(classes[:3]) + f" … ({len(classes)})"
-    return f"{c.get('name', 'class')}: {shown}"
+    return f"{c.name}: {shown}"
 
 
 def header(key: str) -> str:

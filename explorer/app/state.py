@@ -240,7 +240,7 @@ def sample(model_id: str, n: int, seed: int, mix=None) -> pd.DataFrame:
     return _rows(str(root), model_id, model_signature(model_id), n, seed, mix)
 
 
-def sample_csv(model_id: str, n: int, seed: int, mix, columns: list[dict]):
+def sample_csv(model_id: str, n: int, seed: int, mix, columns: list):
     """A download button's deferred CSV: only the keys are kept with the button (Streamlit holds it while
     the session shows it), and the rows come from the cache when clicked, not a copy per session."""
     from explorer.runtime.frames import csv_text
@@ -339,12 +339,12 @@ def headline(metrics: dict) -> dict:
     return {k: round(float(metrics[k]), 3) for k in keys if isinstance(metrics.get(k), (int, float))}
 
 
-def _titles(cards: dict[str, dict]) -> dict[str, str]:
+def _titles(cards: dict) -> dict[str, str]:
     from explorer.app.naming import titles
     return titles(cards)
 
 
-def pick_model(page: str, cards: dict[str, dict], refused: dict[str, str] | None = None,
+def pick_model(page: str, cards: dict, refused: dict[str, str] | None = None,
                where=None, what: str = "models") -> str | None:
     """Model select box; an unknown or refused id in the URL gets a clear message, not a traceback.
     Called first on every page: after Back or Forward the page's controls start again from the URL."""

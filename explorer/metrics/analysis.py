@@ -12,21 +12,22 @@ import warnings
 
 import numpy as np
 import pandas as pd
+
+from explorer.contract import Card, Column
 REAL, SYNTH = "real", "synthetic"
 
 
-def card_numeric(card: dict) -> list[str]:
+def card_numeric(card: Card) -> list[str]:
     """Numeric columns of a tabular card (the label column of a cGAN is categorical)."""
-    return [c["name"] for c in card.get("columns", []) if c["type"] == "numeric"]
+    return [c.name for c in card.numeric_columns]
 
 
-def real_frames(card: dict, train: pd.DataFrame, holdout: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def real_frames(card: Card, train: pd.DataFrame, holdout: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The real tables as the model saw them (mode imputation applied when the card says so)."""
-    prep = card.get("preprocessing") or {}
-    if prep.get("impute") == "mode":
-        modes = prep.get("modes", {})
+    modes = card.imputed_modes
+    if modes:
         train, holdout = (df.replace({c: {"?": m} for c, m in modes.items()}) for df in (train, holdout))
-    columns = list(card.get("table_columns", train.columns))
+    columns = list(card.table_columns or train.columns)
     return train[columns], holdout[columns]
 
 
@@ -188,15 +189,13 @@ def interpolation_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def numeric_paths(rows: pd.DataFrame, card: dict) -> pd.DataFrame:
+def numeric_paths(rows: pd.DataFrame, columns: list[Column]) -> pd.DataFrame:
     """Numeric columns along a path, scaled to [0, 1] by the card's real range: step, column, value, scaled."""
     parts = []
-    for col in card.get("columns", []):
-        if col["type"] != "numeric":
-            continue
-        lo, hi = float(col.get("min", rows[col["name"]].min())), float(col.get("max", rows[col["name"]].max()))
-        v = rows[col["name"]].to_numpy(float)
-        parts.append(pd.DataFrame({"step": np.arange(len(rows)), "column": col["name"], "value": v,
+    for col in (c for c in columns if c.numeric):
+        lo, hi = float(col.min), float(col.max)
+        v = rows[col.name].to_numpy(float)
+        parts.append(pd.DataFrame({"step": np.arange(len(rows)), "column": col.name, "value": v,
                                    "scaled": (v - lo) / (hi - lo) if hi > lo else np.zeros_like(v)}))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["step", "column", "value", "scaled"])
 

@@ -20,8 +20,8 @@ def evaluate_tabular(model: Model, table: Table, seed: int = 0, max_rows: int = 
                      per_class: bool = True) -> dict:
     """Holdout metrics of ``model``; synthetic rows are as many as the real training rows."""
     train, holdout = table.train, table.holdout
-    if model.card.get("preprocessing", {}).get("impute") == "mode":
-        modes = model.card["preprocessing"]["modes"]
+    modes = model.card.imputed_modes
+    if modes:
         train, holdout = (df.replace({c: {"?": m} for c, m in modes.items()}) for df in (train, holdout))
     synth = model.sample(len(train), seed=seed)
     numeric = table.numeric
@@ -87,7 +87,7 @@ def evaluate_instance(model: Model, table: Table, seed: int = 0, instances: int 
     distance ratio (generated → instance over random real → instance) and mean detection AUC of
     generated rows against the instance's k nearest real rows — the training rows for both, and,
     for holdout instances, also the other holdout rows (data the model never saw at all)."""
-    space, k = model.condition["space"], model.condition["k"]
+    space, k = model.condition.space, model.condition.k
     train_emb, hold_emb = embed(space, table.train), embed(space, table.holdout)
     reference = table.holdout.sample(min(1000, len(table.holdout)), random_state=seed)
     rng = np.random.default_rng(seed)

@@ -8,49 +8,59 @@ one differing category costs √2, a numeric at the far end of its range costs 1
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+
+from explorer.contract import InstanceSpace, SpaceLevels, SpaceRange
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
-def instance_space(frame: pd.DataFrame, numeric: list[str], categories: dict[str, list[str]]) -> dict:
+def instance_space(frame: pd.DataFrame, numeric: list[str], categories: dict[str, list[str]]) -> InstanceSpace:
     """The card's description of the space, fitted on real training rows (every column, target included)."""
-    return {"numeric": [{"name": c, "min": float(frame[c].min()), "max": float(frame[c].max())}
-                        for c in frame.columns if c in numeric],
-            "categorical": [{"name": c, "categories": list(categories[c])}
-                            for c in frame.columns if c not in numeric]}
+    return InstanceSpace(
+        numeric=[SpaceRange(name=c, min=float(frame[c].min()), max=float(frame[c].max()))
+                 for c in frame.columns if c in numeric],
+        categorical=[SpaceLevels(name=c, categories=list(categories[c])) for c in frame.columns if c not in numeric])
 
 
-def instance_dim(space: dict) -> int:
-    return len(space["numeric"]) + sum(len(c["categories"]) for c in space["categorical"])
+def instance_dim(space: InstanceSpace) -> int:
+    return space.dim
 
 
-def embed(space: dict, frame: pd.DataFrame) -> np.ndarray:
+def embed(space: InstanceSpace, frame: pd.DataFrame) -> np.ndarray:
     """float32 [rows, instance_dim]; clear errors for missing columns, unknown categories, NaN."""
-    names = [c["name"] for c in space["numeric"] + space["categorical"]]
+    import pandas as pd
+
+    names = [c.name for c in space.numeric + space.categorical]
     missing = [n for n in names if n not in frame.columns]
     if missing:
         raise ValueError(f"an instance needs every column; missing {missing}")
     parts = []
-    for c in space["numeric"]:
-        values = pd.to_numeric(frame[c["name"]], errors="coerce").to_numpy(np.float64)
+    for c in space.numeric:
+        values = pd.to_numeric(frame[c.name], errors="coerce").to_numpy(np.float64)
         if not np.isfinite(values).all():
-            raise ValueError(f"column {c['name']!r} of the instance must be a finite number")
-        parts.append(((values - c["min"]) / max(c["max"] - c["min"], 1e-12))[:, None])
-    for c in space["categorical"]:
-        codes = pd.Index(c["categories"]).get_indexer(frame[c["name"]].astype(str))
+            raise ValueError(f"column {c.name!r} of the instance must be a finite number")
+        parts.append(((values - c.min) / max(c.max - c.min, 1e-12))[:, None])
+    for c in space.categorical:
+        codes = pd.Index(c.categories).get_indexer(frame[c.name].astype(str))
         if (codes < 0).any():
-            bad = frame[c["name"]].astype(str)[codes < 0].iloc[0]
-            raise ValueError(f"column {c['name']!r} has value {bad!r}; known: {c['categories']}")
-        parts.append(np.eye(len(c["categories"]))[codes])
+            bad = frame[c.name].astype(str)[codes < 0].iloc[0]
+            raise ValueError(f"column {c.name!r} has value {bad!r}; known: {c.categories}")
+        parts.append(np.eye(len(c.categories))[codes])
     return np.concatenate(parts, 1).astype(np.float32) if parts else np.zeros((len(frame), 0), np.float32)
 
 
-def instance_input(space: dict, bank: np.ndarray, n: int, seed: int, instance: pd.DataFrame | None = None) -> np.ndarray:
+def instance_input(space: InstanceSpace, bank: np.ndarray, n: int, seed: int, instance: pd.DataFrame | None = None) -> np.ndarray:
     """The generator's ``instance`` input for n rows: one real row's embedding repeated, one per row of
     an n-row frame, or (None) rows of the bank of training embeddings drawn with the seed — the model's
     mixture. Shared by training (validation samples) and serving, so both draw the same instances."""
     if instance is None:
         return bank[np.random.default_rng([seed, 3]).integers(0, len(bank), n)]
+    import pandas as pd
+
     if not isinstance(instance, pd.DataFrame) or len(instance) not in (1, n):
         raise ValueError(f"instance must be a table of 1 or {n} rows")
     chosen = embed(space, instance)

@@ -1,34 +1,42 @@
 """The judge forest of confidence-conditioned models: its features, its scores, and the range a
-request may take (numpy, pandas, onnxruntime only).
+request may take (numpy and onnxruntime; pandas for the frames it reads).
 
 Shared by training (the forest is fitted on exactly these features) and by the app, so the
 confidence shown beside a generated row is the one the generator was trained and measured against.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+
+from explorer.contract import Column
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RANGE = (0.05, 0.95)  # R2 asked for C ~ U[0.05, 0.8); we cover both tails
 
 
-def forest_features(columns: list[dict], frame: pd.DataFrame, names: list[str]) -> np.ndarray:
+def forest_features(columns: list[Column], frame: pd.DataFrame, names: list[str]) -> np.ndarray:
     """The forest's input: numeric values as they are, categoricals as their index in the card's list."""
-    by_name = {c["name"]: c for c in columns}
+    import pandas as pd
+
+    by_name = {c.name: c for c in columns}
     parts = []
     for name in names:
         col = by_name[name]
-        if col["type"] == "numeric":
+        if col.numeric:
             parts.append(frame[name].to_numpy(np.float32))
         else:
-            codes = pd.Categorical(frame[name], categories=col["categories"]).codes
+            codes = pd.Categorical(frame[name], categories=col.categories).codes
             if (codes < 0).any():
                 raise ValueError(f"column {name!r} has values outside the card's categories")
             parts.append(codes.astype(np.float32))
     return np.stack(parts, 1) if parts else np.zeros((len(frame), 0), np.float32)
 
 
-def forest_confidence(session, columns: list[dict], frame: pd.DataFrame, names: list[str],
+def forest_confidence(session, columns: list[Column], frame: pd.DataFrame, names: list[str],
                       positive_index: int) -> np.ndarray:
     """The exported forest's probability of the positive class for each row."""
     x = forest_features(columns, frame, names)

@@ -1,8 +1,9 @@
-"""Exported generators: find them, verify them against their cards, and sample from them.
+"""Exported generators: find them, hold them to their cards, and sample from them.
 
-Only onnxruntime here (never torch), so the app and the demo container stay light. A model
-whose files do not match the sha256 in its card is refused with the reason, and the others
-keep working.
+numpy and onnxruntime only (pandas only when a caller asks for a DataFrame), so the app and the demo
+container stay light. A model whose files do not match the sha256 in its card, whose card breaks the
+contract, or whose graphs do not have the inputs and outputs the card promises is refused with the
+reason, and the others keep working.
 """
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-import pandas as pd
 
 from explorer import inputs
+from explorer.contract import Card, CardError, Port
 from explorer.paths import MODELS_ENV, ROOT, models_root  # noqa: F401  (re-exported)
-from explorer.runtime.judge import check_confidence, forest_confidence
-from explorer.runtime.frames import outputs_to_frame
+from explorer.runtime.frames import decoded_columns
 from explorer.runtime.instance_space import embed, instance_input
+from explorer.runtime.judge import check_confidence, forest_confidence
 from explorer.text import brief
 
 DEFAULT_ROOT = ROOT / "exported"
@@ -29,7 +30,8 @@ MAX_ROWS = 10_000_000
 
 
 class ModelError(RuntimeError):
-    """A model cannot be used: unknown id, missing/corrupt file, or a hash that differs from its card."""
+    """A model cannot be used: unknown id, missing/corrupt file, a card or graph that breaks the contract,
+    or a hash that differs from its card."""
 
 
 def sha256(path: Path) -> str:
@@ -40,13 +42,13 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_card(folder: Path) -> dict:
-    """The card of ``folder`` after checking every listed file's sha256. Anything wrong with the folder
-    (no card, a card that is not a JSON object, unreadable bytes, a malformed file list) is a ``ModelError``
-    naming the model and the problem, never a path on the server."""
+def read_card(folder: Path) -> Card:
+    """The card of ``folder``, held to the contract, after checking every listed file's sha256. Anything
+    wrong with the folder (no card, unreadable bytes, a card that breaks the contract, a missing or
+    changed file) is a ``ModelError`` naming the model and the problem, never a path on the server."""
     card_path = folder / "card.json"
     try:
-        card = json.loads(card_path.read_bytes().decode("utf-8"))
+        data = json.loads(card_path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise ModelError(f"{folder.name}: no card.json") from None
     except IsADirectoryError:
@@ -57,29 +59,26 @@ def read_card(folder: Path) -> dict:
         raise ModelError(f"{folder.name}: card.json is not valid JSON ({exc.msg} at line {exc.lineno})") from None
     except OSError as exc:
         raise ModelError(f"{folder.name}: card.json cannot be read ({exc.strerror or type(exc).__name__})") from None
-    if not isinstance(card, dict):
-        raise ModelError(f"{folder.name}: card.json must hold a JSON object, not {type(card).__name__}")
-    files = card.get("files")
-    if not isinstance(files, dict) or not files:
-        raise ModelError(f"{folder.name}: card.json lists no files (\"files\" must map names to path and sha256)")
-    for name, entry in files.items():
-        if not (isinstance(entry, dict) and isinstance(entry.get("path"), str) and isinstance(entry.get("sha256"), str)):
-            raise ModelError(f"{folder.name}: card.json's file {name!r} needs a \"path\" and a \"sha256\" string")
-        path = folder / entry["path"]
+    try:
+        card = Card.from_dict(data)
+    except CardError as exc:
+        raise ModelError(f"{folder.name}: card.json does not follow the contract ({exc})") from None
+    for entry in card.files.values():
+        path = folder / entry.path
         try:
             inside = path.resolve().parent == folder.resolve()
         except (OSError, RuntimeError, ValueError):  # a symlink loop or a NUL byte in the name
             inside = False
         if not inside:
-            raise ModelError(f"{folder.name}: file {entry['path']!r} lies outside the model folder")
+            raise ModelError(f"{folder.name}: file {entry.path!r} lies outside the model folder")
         if not path.is_file():
-            raise ModelError(f"{folder.name}: {entry['path']} is missing")
+            raise ModelError(f"{folder.name}: {entry.path} is missing")
         try:
             digest = sha256(path)
         except OSError as exc:
-            raise ModelError(f"{folder.name}: {entry['path']} cannot be read ({exc.strerror})") from None
-        if digest != entry["sha256"]:
-            raise ModelError(f"{folder.name}: {entry['path']} does not match the sha256 in its card "
+            raise ModelError(f"{folder.name}: {entry.path} cannot be read ({exc.strerror})") from None
+        if digest != entry.sha256:
+            raise ModelError(f"{folder.name}: {entry.path} does not match the sha256 in its card "
                              "(file changed or corrupt); re-export it with the command in the card")
     return card
 
@@ -94,7 +93,7 @@ def model_folders(root: Path) -> dict[str, Path]:
     return dict(sorted(folders.items()))
 
 
-def discover(root: Path | None = None) -> tuple[dict[str, dict], dict[str, str]]:
+def discover(root: Path | None = None) -> tuple[dict[str, Card], dict[str, str]]:
     """All model folders under root: ({id: card} that verify, {id: reason} that do not)."""
     root = root or models_root()
     good, bad = {}, {}
@@ -114,6 +113,29 @@ def providers() -> list[str]:
 
 
 ARENA = {"classifier"}  # sessions that keep onnxruntime's memory arena (see _session)
+
+
+def check_interface(card: Card, role: str, session: ort.InferenceSession) -> None:
+    """Hold one graph to the inputs and outputs its card promises (names, element types, fixed sizes)."""
+    inputs, outputs = card.interface().get(role, (None, None))
+    if inputs is None:
+        return
+    for what, expected, actual in (("inputs", inputs, session.get_inputs()), ("outputs", outputs, session.get_outputs())):
+        got = [Port(a.name, a.type.removeprefix("tensor(").removesuffix(")"),
+                    tuple(d if isinstance(d, int) else None for d in a.shape)) for a in actual]
+        if [p.name for p in got] != [p.name for p in expected]:
+            raise ModelError(f"{card.id}: {role}.onnx {what} are {[p.name for p in got]}, its card promises "
+                             f"{[p.name for p in expected]}")
+        for want, have in zip(expected, got):
+            fits = len(want.shape) == len(have.shape) and all(
+                w is None or h is None or w == h for w, h in zip(want.shape, have.shape))
+            if want.dtype != have.dtype or not fits:
+                raise ModelError(f"{card.id}: {role}.onnx {what[:-1]} {want.name!r} is {have.dtype} {_dims(have)}, "
+                                 f"its card promises {want.dtype} {_dims(want)}")
+
+
+def _dims(port: Port) -> str:
+    return "[" + ", ".join("n" if d is None else str(d) for d in port.shape) + "]"
 
 
 def _session(path: Path, arena: bool = False) -> ort.InferenceSession:
@@ -155,7 +177,7 @@ class Model:
     """One verified exported model with its onnxruntime sessions."""
 
     id: str
-    card: dict
+    card: Card
     folder: Path
     sessions: dict = field(default_factory=dict)
 
@@ -171,39 +193,64 @@ class Model:
     @classmethod
     def from_folder(cls, folder: Path) -> "Model":
         card = read_card(folder)
-        sessions = {name: _session(folder / entry["path"], name in ARENA) for name, entry in card["files"].items()
-                    if entry["path"].endswith(".onnx")}
-        return cls(card.get("id", folder.name), card, folder, sessions)
+        sessions = {}
+        for role, entry in card.files.items():
+            if entry.path.endswith(".onnx"):
+                sessions[role] = _session(folder / entry.path, role in ARENA)
+                check_interface(card, role, sessions[role])
+        model = cls(card.id, card, folder, sessions)
+        if card.tabular:
+            model.probe()
+        return model
+
+    def probe(self, n: int = 64) -> None:
+        """A few rows through the generator: category indices and numerics must lie where the card says
+        (a generator swapped for another with the same shapes would otherwise index out of range)."""
+        codes = self.label_codes(n, 0) if self.classes else None
+        confidence = self.typical_confidence(n, 0) if self.confidence_conditioned else None
+        instance = self.instance_bank[:1].repeat(n, 0) if self.instance_conditioned else None
+        numeric, categorical = self.decode(self.noise(n, 0), codes, confidence, instance)
+        for j, col in enumerate(self.card.categorical_columns):
+            if categorical[:, j].min(initial=0) < 0 or categorical[:, j].max(initial=0) >= len(col.categories):
+                raise ModelError(f"{self.id}: the generator returns category indices outside column "
+                                 f"{col.name!r}'s {len(col.categories)} categories")
+        for j, col in enumerate(self.card.numeric_columns):
+            values = numeric[:, j][np.isfinite(numeric[:, j])]
+            slack = 1e-3 * max(1.0, abs(col.max), abs(col.min))
+            if len(values) and (values.min() < col.min - slack or values.max() > col.max + slack):
+                raise ModelError(f"{self.id}: the generator returns {col.name!r} outside the card's range "
+                                 f"[{col.min}, {col.max}]")
 
     @property
     def latent_dim(self) -> int:
-        return int(self.card["latent_dim"])
+        return int(self.card.latent_dim)
 
     @property
-    def condition(self) -> dict | None:
-        return self.card.get("condition")
+    def condition(self):
+        return self.card.condition
 
     @property
     def classes(self) -> list[str]:
-        return list((self.condition or {}).get("classes", []))
+        return self.card.classes
 
     @property
     def confidence_conditioned(self) -> bool:
-        return (self.condition or {}).get("type") == "confidence"
+        return self.card.condition_type == "confidence"
 
     @property
     def instance_conditioned(self) -> bool:
-        return (self.condition or {}).get("type") == "instance"
+        return self.card.condition_type == "instance"
 
     @cached_property
     def instance_bank(self) -> np.ndarray:
         """Training-row embeddings shipped with an IC-GAN (hash-checked with the card at load)."""
-        with np.load(self.folder / self.card["files"]["instances"]["path"], allow_pickle=False) as f:
+        with np.load(self.folder / self.card.files["instances"].path, allow_pickle=False) as f:
             return f["instances"]
 
-    def instances(self, n: int, seed: int, instance: pd.DataFrame | None = None) -> np.ndarray:
-        """The ``instance`` input for n rows (``explorer.instances.instance_input`` on the shipped bank)."""
-        return instance_input(self.condition["space"], self.instance_bank if instance is None else None, n, seed,
+    def instances(self, n: int, seed: int, instance=None) -> np.ndarray:
+        """The ``instance`` input for n rows (``instance_input`` on the shipped bank); ``instance`` is a
+        frame of one real row (or n rows) to generate rows like."""
+        return instance_input(self.condition.space, self.instance_bank if instance is None else None, n, seed,
                               instance)
 
     @property
@@ -219,7 +266,7 @@ class Model:
         """Class indices for n rows: one class, an exact mix, or (None) the training mix, shuffled."""
         if isinstance(mix, str):
             mix = {mix: 1.0}
-        counts = label_counts(n, mix or self.condition["train_share"], self.classes)
+        counts = label_counts(n, mix or self.condition.train_share, self.classes)
         codes = np.repeat(np.arange(len(self.classes), dtype=np.int64), list(counts.values()))
         return np.random.default_rng([seed, 1]).permutation(codes)
 
@@ -227,10 +274,11 @@ class Model:
         return np.array(self.classes, dtype=object)[self.label_codes(n, seed, mix)]
 
     def codes(self, labels) -> np.ndarray:
-        codes = pd.Categorical(np.asarray(labels, dtype=object), categories=self.classes).codes
+        index = {c: i for i, c in enumerate(self.classes)}
+        codes = np.array([index.get(v, -1) for v in np.asarray(labels, dtype=object).tolist()], dtype=np.int64)
         if (codes < 0).any():
             raise ValueError(f"unknown class in {brief(set(np.asarray(labels)[codes < 0]))}; classes are {self.classes}")
-        return codes.astype(np.int64)
+        return codes
 
     def one_hot(self, labels) -> np.ndarray:
         return np.eye(len(self.classes), dtype=np.float32)[self.codes(labels)]
@@ -243,16 +291,16 @@ class Model:
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape [n, {self.latent_dim}], got {list(z.shape)}")
         if self.classes and (codes is None or len(codes) != len(z)):
-            raise ValueError(f"{self.id} is conditional on {self.condition['name']}: give one label per row")
+            raise ValueError(f"{self.id} is conditional on {self.condition.name}: give one label per row")
         if self.confidence_conditioned:
             if confidence is None:
                 raise ValueError(f"{self.id} is conditioned on the judge's confidence: give one per row")
             confidence = check_confidence(confidence, len(z)).astype(np.float32)[:, None]
         if self.instance_conditioned:
             instance = np.asarray(instance if instance is not None else [], dtype=np.float32)
-            if instance.shape != (len(z), self.condition["dim"]) or not np.isfinite(instance).all():
+            if instance.shape != (len(z), self.condition.dim) or not np.isfinite(instance).all():
                 raise ValueError(f"{self.id} is conditioned on a real row: give finite instance embeddings "
-                                 f"of shape [{len(z)}, {self.condition['dim']}], got {list(instance.shape)}")
+                                 f"of shape [{len(z)}, {self.condition.dim}], got {list(instance.shape)}")
         eye = np.eye(len(self.classes), dtype=np.float32)
         session, parts = self.sessions["generator"], []
         for start in range(0, len(z), BATCH):
@@ -268,54 +316,67 @@ class Model:
             return np.zeros((0, 0), np.float32), np.zeros((0, 0), np.int64)
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
-    def generate(self, z: np.ndarray, labels=None, confidence=None, instance=None) -> pd.DataFrame:
-        """Decoded rows for given latents (and class names for a label-conditional model,
-        requested confidences for a confidence-conditioned one, embeddings for an IC-GAN)."""
+    def columns(self, z: np.ndarray, labels=None, confidence=None, instance=None) -> dict[str, np.ndarray]:
+        """Decoded columns {name: array} in the card's table order (numpy only; see ``generate``)."""
         codes = self.codes(labels) if self.classes and labels is not None else None
         numeric, categorical = self.decode(z, codes, confidence, instance)
-        frame = outputs_to_frame(self.card["columns"], numeric, categorical)
+        data = decoded_columns(self.card.columns, numeric, categorical)
         if self.classes:
-            frame[self.condition["name"]] = np.array(self.classes, dtype=object)[codes]
-        return frame[list(self.card["table_columns"])]
+            data[self.condition.name] = np.array(self.classes, dtype=object)[codes]
+        return {name: data[name] for name in self.card.table_columns}
+
+    def generate(self, z: np.ndarray, labels=None, confidence=None, instance=None):
+        """Decoded rows as a pandas DataFrame for given latents (and class names for a label-conditional
+        model, requested confidences for a confidence-conditioned one, embeddings for an IC-GAN)."""
+        import pandas as pd  # only for callers that want a frame: arrays need numpy alone
+
+        return pd.DataFrame(self.columns(z, labels, confidence, instance))
+
+    def sample_columns(self, n: int, seed: int = 0, mix: dict[str, float] | str | None = None,
+                       confidence=None, instance=None) -> dict[str, np.ndarray]:
+        """``sample`` as {column: array}, importing nothing beyond numpy and onnxruntime."""
+        return self.columns(*self._inputs(n, seed, mix, confidence, instance))
 
     def sample(self, n: int, seed: int = 0, mix: dict[str, float] | str | None = None,
-               confidence=None, instance: pd.DataFrame | None = None) -> pd.DataFrame:
-        """n rows, reproducible from the seed (and the class mix, the requested confidence, or the
-        real row to generate rows like)."""
+               confidence=None, instance=None):
+        """n rows as a DataFrame, reproducible from the seed (and the class mix, the requested
+        confidence, or the real row to generate rows like)."""
+        return self.generate(*self._inputs(n, seed, mix, confidence, instance))
+
+    def _inputs(self, n, seed, mix, confidence, instance) -> tuple:
         n = check_n(n)
         z = self.noise(n, seed)
         labels = self.labels(n, seed, mix) if self.classes else None
         if self.confidence_conditioned and confidence is None:
             confidence = self.typical_confidence(n, seed)
         embedding = self.instances(n, seed, instance) if self.instance_conditioned else None
-        return self.generate(z, labels, confidence, embedding)
+        return z, labels, confidence, embedding
 
     def typical_confidence(self, n: int, seed: int) -> np.ndarray:
         """Confidences distributed as the real training rows' (out-of-fold) ones, clipped to the range."""
-        low, high = self.condition["range"]
+        low, high = self.condition.range
         u = np.random.default_rng([seed, 2]).uniform(size=n)
-        quantiles = self.condition["train_quantiles"]
+        quantiles = self.condition.train_quantiles
         return np.interp(u, np.linspace(0, 1, len(quantiles)), quantiles).clip(low, high)
 
-    def judge_confidence(self, frame: pd.DataFrame) -> np.ndarray:
-        """The exported judge forest's confidence in the positive class for each row."""
+    def judge_confidence(self, frame) -> np.ndarray:
+        """The exported judge forest's confidence in the positive class for each row of a frame."""
         if "judge" not in self.sessions:
             raise ModelError(f"{self.id} ships no judge forest")
         c = self.condition
-        return forest_confidence(self.sessions["judge"], self.card["columns"], frame, c["judge"]["features"],
-                                 c["positive_index"])
+        return forest_confidence(self.sessions["judge"], self.card.columns, frame, c.judge.features, c.positive_index)
 
-    def discriminate(self, frame: pd.DataFrame) -> np.ndarray:
+    def discriminate(self, frame) -> np.ndarray:
         """The model's own discriminator logit for each decoded row (higher = judged more real)."""
         if "discriminator" not in self.sessions:
             raise ModelError(f"{self.id} ships no discriminator")
         feed = encode_frame(self.card, frame)
         if self.classes:
-            feed["label"] = self.one_hot(frame[self.condition["name"]].to_numpy())
+            feed["label"] = self.one_hot(frame[self.condition.name].to_numpy())
         if self.confidence_conditioned:  # each row judged at the confidence the forest gives it
-            feed["confidence"] = self.judge_confidence(frame).clip(*self.condition["range"]).astype(np.float32)[:, None]
+            feed["confidence"] = self.judge_confidence(frame).clip(*self.condition.range).astype(np.float32)[:, None]
         if self.instance_conditioned:  # each row judged as an instance of itself: it is in its own neighbourhood
-            feed["instance"] = embed(self.condition["space"], frame)
+            feed["instance"] = embed(self.condition.space, frame)
         # small batches: the in-graph quantile encoder holds [batch, columns, quantiles] floats
         session, step = self.sessions["discriminator"], 256
         parts = [session.run(None, {k: v[i:i + step] for k, v in feed.items()})[0][:, 0]
@@ -328,16 +389,17 @@ def check_n(n, limit: int = MAX_ROWS) -> int:
     return inputs.rows(n, limit)
 
 
-def encode_frame(card: dict, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+def encode_frame(card: Card, frame) -> dict[str, np.ndarray]:
     """A decoded table back into the contract's ``numeric`` / ``categorical`` arrays."""
-    numeric = [c for c in card["columns"] if c["type"] == "numeric"]
-    categorical = [c for c in card["columns"] if c["type"] == "categorical"]
-    num = frame[[c["name"] for c in numeric]].to_numpy(np.float32) if numeric else np.zeros((len(frame), 0), np.float32)
+    import pandas as pd
+
+    numeric, categorical = card.numeric_columns, card.categorical_columns
+    num = frame[[c.name for c in numeric]].to_numpy(np.float32) if numeric else np.zeros((len(frame), 0), np.float32)
     codes = []
     for c in categorical:
-        code = pd.Categorical(frame[c["name"]], categories=c["categories"]).codes.astype(np.int64)
+        code = pd.Categorical(frame[c.name], categories=c.categories).codes.astype(np.int64)
         if (code < 0).any():
-            raise ValueError(f"column {c['name']!r} has values outside the card's categories")
+            raise ValueError(f"column {c.name!r} has values outside the card's categories")
         codes.append(code)
     cat = np.stack(codes, 1) if codes else np.zeros((len(frame), 0), np.int64)
     return {"numeric": num, "categorical": cat}
