@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     views = heavy_views(args.models)
     port = free_port()
-    env = {**os.environ, "GAN_EXPLORER_MODELS": str(args.models.resolve())}
+    env = {"MALLOC_ARENA_MAX": "2", **os.environ,  # as in the demo container (Dockerfile)
+           "GAN_EXPLORER_MODELS": str(args.models.resolve())}
     with tempfile.TemporaryDirectory() as tmp:
         with serve(streamlit_command(sys.executable, port), port, ROOT, env, Path(tmp) / "server.log") as (base, proc):
             result = soak(base, proc.pid, views, args.users, args.minutes, args.rounds, tuple(args.think))

@@ -105,7 +105,7 @@ def test_dockerfile_recipe_is_what_the_issue_asks():
     health = args["HEALTHCHECK"]
     assert "/_stcore/health" in health and "CMD" in health and "curl" not in health  # slim has no curl
     entry = json.loads(args["ENTRYPOINT"])
-    assert entry[:3] == ["streamlit", "run", "streamlit_app.py"]
+    assert entry[:3] == ["streamlit", "run", "serve.py"]  # streamlit_app.py behind the security headers
     assert "--server.address=0.0.0.0" in entry and "--server.port=8501" in entry
     runs = " ".join(a for k, a in steps if k == "RUN")
     assert "pip install -r requirements.txt" in runs and "requirements-dev" not in runs
@@ -115,7 +115,7 @@ def test_dockerfile_recipe_is_what_the_issue_asks():
                  "exported/.tmp-adult-gan-12/card.json", "exported/.old-adult-gan/generator.onnx",
                  "training/gan.py", "tests/test_app.py", ".pytest_cache/v", "docs/screenshot-home.png"]:
         assert ignored(path, patterns), path
-    for path in ["streamlit_app.py", "explorer/models.py", "exported/adult-cgan/generator.onnx",
+    for path in ["streamlit_app.py", "serve.py", "explorer/models.py", "exported/adult-cgan/generator.onnx",
                  "app_pages/home.py", "requirements.txt", ".streamlit/config.toml", "results/seed_stability.csv"]:
         assert not ignored(path, patterns), path
 
@@ -245,7 +245,7 @@ def running(container):
 @pytest.mark.slow
 def test_image_holds_the_app_and_models_and_nothing_else(container):
     copied = set(container.copied)
-    assert {"streamlit_app.py", "explorer/models.py", "app_pages/home.py", ".streamlit/config.toml"} <= copied
+    assert {"streamlit_app.py", "serve.py", "app_pages/home.py", ".streamlit/config.toml"} <= copied
     assert {f"exported/{p.parent.name}/card.json" for p in (ROOT / "exported").glob("*/card.json")} <= copied
     assert not [p for p in copied if p.startswith(("training/", "tests/", "checkpoints/", "data/"))
                 or "__pycache__" in p or "/.tmp-" in p]
@@ -271,6 +271,13 @@ def test_entrypoint_is_healthy_and_runs_unprivileged(container, running):
     probe = [str(container.venv / "bin" / container.health[0]), *container.health[1:]]
     probe = [w.replace(f":{container.port}/", f":{port}/") for w in probe]
     assert subprocess.run(probe, env=container.process_env(), timeout=30).returncode == 0
+    import urllib.error
+    import urllib.request
+    headers = urllib.request.urlopen(base, timeout=30).headers
+    assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    with pytest.raises(urllib.error.HTTPError, match="404"):
+        urllib.request.urlopen(f"{base}/_stcore/metrics", timeout=30)
     if container.as_user():
         uid = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("Uid:"))
         assert uid.split()[1] == str(UNPRIVILEGED), uid

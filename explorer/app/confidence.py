@@ -7,6 +7,7 @@ import streamlit as st
 
 from explorer.metrics import analysis as an
 from explorer.app import naming, state
+from explorer.app.gate import heavy
 from explorer.runtime.frames import csv_text
 from explorer.runtime.judge import RANGE, check_confidence
 from explorer.metrics.confidence import link_metrics, measure_link
@@ -16,7 +17,9 @@ from explorer.text import brief
 
 @st.cache_data(show_spinner="Measuring the link over 10 confidence levels…", max_entries=16, ttl=state.CACHE_TTL)
 def _link(root: str, model_id: str, signature: str, seed: int):
-    return measure_link(state.load_model(model_id), seed, levels=10, per_level=100)[1]
+    model = state.load_model(model_id)
+    with heavy():
+        return measure_link(model, seed, levels=10, per_level=100)[1]
 
 
 def link(model_id: str, seed: int):

@@ -8,6 +8,7 @@ import pandas as pd
 
 from explorer.metrics import analysis as an
 from explorer.metrics import diagnostics as dg
+from explorer.app.gate import heavy
 from explorer.app.state import load_model, per_model, real_table, sample
 
 ALL = "all classes"
@@ -47,11 +48,12 @@ def distributions(model_id: str, n: int, seed: int, cls: str = ALL) -> dict:
     real, synth = real[columns], synth[columns]
     if len(real) < 2 or len(synth) < 2:
         return {"error": f"too few rows to compare (real {len(real)}, synthetic {len(synth)})"}
-    hists = {c: an.histogram(real[c], synth[c], c in numeric) for c in columns}
-    return {"fidelity": dg.fidelity(real, synth, [c for c in numeric if c in columns]),
-            "histograms": hists, "numeric": numeric, "rows": (len(real), len(synth)),
-            "association": an.association_long(real, synth, [c for c in numeric if c in columns], seed=seed),
-            "pca": an.projection(real, synth, [c for c in numeric if c in columns], "pca", seed=seed)}
+    with heavy():
+        hists = {c: an.histogram(real[c], synth[c], c in numeric) for c in columns}
+        return {"fidelity": dg.fidelity(real, synth, [c for c in numeric if c in columns]),
+                "histograms": hists, "numeric": numeric, "rows": (len(real), len(synth)),
+                "association": an.association_long(real, synth, [c for c in numeric if c in columns], seed=seed),
+                "pca": an.projection(real, synth, [c for c in numeric if c in columns], "pca", seed=seed)}
 
 
 @per_model(32)
@@ -62,8 +64,9 @@ def fidelity_ceiling(model_id: str, real_rows: int, synthetic_rows: int, cls: st
     population = pd.concat([train, holdout], ignore_index=True)
     if cls != ALL:
         population = population.drop(columns=target)
-    scores = dg.fidelity_ceiling(population, [c for c in numeric if c in population], real_rows, synthetic_rows,
-                                 draws=draws, seed=0)
+    with heavy():
+        scores = dg.fidelity_ceiling(population, [c for c in numeric if c in population], real_rows, synthetic_rows,
+                                     draws=draws, seed=0)
     return {"mean": float(scores.mean()), "low": float(np.quantile(scores, 0.05)),
             "high": float(np.quantile(scores, 0.95)), "draws": draws}
 
@@ -81,8 +84,9 @@ def tsne_seconds(points: int) -> float:
 def tsne(model_id: str, n: int, seed: int, cls: str = ALL, max_rows: int = TSNE_ROWS) -> pd.DataFrame:
     train, holdout, synth, numeric, target = _frames(model_id, n, seed, cls)
     real = real_reference(holdout, n, seed)
-    return an.projection(real, synth[real.columns], [c for c in numeric if c in real.columns], "tsne",
-                         max_rows=max_rows, seed=seed)
+    with heavy():
+        return an.projection(real, synth[real.columns], [c for c in numeric if c in real.columns], "tsne",
+                             max_rows=max_rows, seed=seed)
 
 
 DETECTOR_TREES, DETECTOR_LEAF = 50, 3  # the cards' forest has 100 trees, leaf 1: AUC within 0.01 (Adult), ~3x faster
@@ -106,8 +110,9 @@ def detector(model_id: str, n: int, seed: int, cls: str, kind: str) -> dict:
     if isinstance(rows, str):
         return {"error": rows}
     real, synth, num, folds = rows
-    result = dg.detection(real, synth, num, kind, folds=folds, max_rows=n, seed=seed, trees=DETECTOR_TREES,
-                          leaf=DETECTOR_LEAF)
+    with heavy():
+        result = dg.detection(real, synth, num, kind, folds=folds, max_rows=n, seed=seed, trees=DETECTOR_TREES,
+                              leaf=DETECTOR_LEAF)
     return {**result, "rows": min(len(real), len(synth)), "folds": folds}
 
 
@@ -140,7 +145,8 @@ def discriminator(model_id: str, n: int, seed: int, cls: str = ALL) -> dict | No
     synth = synth.sample(min(k, len(synth)), random_state=seed)
     if len(real) == 0 or len(synth) == 0:
         return {"error": "no rows of this class"}
-    real_scores, fake_scores = _discriminate(model, real), _discriminate(model, synth)
+    with heavy():
+        real_scores, fake_scores = _discriminate(model, real), _discriminate(model, synth)
     return {"binned": an.binned({"real": real_scores, "synthetic": fake_scores}),
             "fooled": dg.fooled_rate(real_scores, fake_scores), "threshold": float(np.median(real_scores)),
             "rows": (len(real), len(synth))}
@@ -151,7 +157,8 @@ def utility(model_id: str, n: int, seed: int) -> dict:
     """Train-on-synthetic vs train-on-real (same number of rows), both tested on the real holdout."""
     train, holdout, synth, numeric, target = _frames(model_id, n, seed)
     real_train = train.sample(min(n, len(train)), random_state=seed)
-    result = dg.efficacy(real_train, synth[real_train.columns], holdout, target, numeric, seed=seed)
+    with heavy():
+        result = dg.efficacy(real_train, synth[real_train.columns], holdout, target, numeric, seed=seed)
     result["rows"] = (len(real_train), len(synth), len(holdout))
     return result
 
@@ -161,11 +168,12 @@ def privacy(model_id: str, n: int, seed: int, cls: str = ALL) -> dict:
     train, holdout, synth, numeric, target = _frames(model_id, n, seed, cls)
     if min(len(train), len(holdout), len(synth)) < 1:
         return {"error": "no rows of this class"}
-    dcr = dg.distance_to_closest(train, synth, holdout, numeric, max_rows=min(n, 5000), seed=seed)
+    with heavy():
+        dcr = dg.distance_to_closest(train, synth, holdout, numeric, max_rows=min(n, 5000), seed=seed)
+        copies = dg.exact_copy_rate(train, synth), dg.exact_copy_rate(train, holdout)
     return {"binned": an.binned({"synthetic": dcr["synthetic"], "holdout": dcr["holdout"]}),
             "median_synthetic": dcr["median_synthetic"], "median_holdout": dcr["median_holdout"],
-            "ratio": dcr["ratio"], "copies": dg.exact_copy_rate(train, synth),
-            "copies_holdout": dg.exact_copy_rate(train, holdout), "rows": len(dcr["synthetic"])}
+            "ratio": dcr["ratio"], "copies": copies[0], "copies_holdout": copies[1], "rows": len(dcr["synthetic"])}
 
 
 @per_model(32)
@@ -173,7 +181,8 @@ def per_class(model_id: str, n: int, seed: int) -> pd.DataFrame:
     train, holdout, synth, numeric, target = _frames(model_id, n, seed)
     real = real_reference(holdout, n, seed)
     classes = list(real_table(load_model(model_id).card.dataset).categories[target])
-    table = an.per_class(real, synth, target, numeric, classes, seed=seed)
+    with heavy():
+        table = an.per_class(real, synth, target, numeric, classes, seed=seed)
     table.insert(table.columns.get_loc("KS/TV complement") + 1, "perfect generator KS/TV", [
         np.nan if np.isnan(score) else fidelity_ceiling(model_id, int(r), int(s), cls)["mean"]
         for cls, r, s, score in zip(table["class"], table["rows real"], table["rows synthetic"], table["KS/TV complement"])])

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer import inputs
+from explorer.app.gate import heavy
 from explorer.app.state import CACHE_TTL, RESOURCE_TTL, load_model, model_signature
 from explorer.runtime.images import decode_latents, encode_images, generate_images, sample_images
 from explorer.runtime.interpolate import path
@@ -60,8 +61,9 @@ def as_float(images: np.ndarray) -> np.ndarray:
 @st.cache_resource(show_spinner="Indexing the 60,000 training images…", max_entries=1, ttl=RESOURCE_TTL)
 def _train_index(folder: str):
     from sklearn.neighbors import NearestNeighbors
-    x = as_float(_mnist(folder)["x_train"]).reshape(-1, 28 * 28)
-    return NearestNeighbors(n_neighbors=1, algorithm="brute").fit(x)
+    data = _mnist(folder)
+    with heavy():
+        return NearestNeighbors(n_neighbors=1, algorithm="brute").fit(as_float(data["x_train"]).reshape(-1, 28 * 28))
 
 
 def parse_index(value, count: int, what: str = "test image") -> int:
@@ -77,8 +79,9 @@ def _real_judged(folder: str, classifier_sha: str, n: int, seed: int, _session) 
     rng = np.random.default_rng(seed)
     test = rng.choice(len(data["x_test"]), min(n, len(data["x_test"])), replace=False)
     train = rng.choice(len(data["x_train"]), min(n, len(data["x_train"])), replace=False)
-    probs_test, f_test = dm.judge(_session, as_float(data["x_test"][test]))
-    _, f_train = dm.judge(_session, as_float(data["x_train"][train]))
+    with heavy():
+        probs_test, f_test = dm.judge(_session, as_float(data["x_test"][test]))
+        _, f_train = dm.judge(_session, as_float(data["x_train"][train]))
     return {"probs_test": probs_test, "labels_test": data["y_test"][test].astype(int),
             "features_test": f_test, "features_train": f_train}
 
@@ -101,8 +104,9 @@ def uniform_mix(model) -> dict[str, float] | None:
 def _judged(model_id: str, sig: str, n: int, seed: int) -> dict:
     from explorer.metrics import digits as dm
     model = load_model(model_id)
-    images, codes = sample_images(model, n, seed, uniform_mix(model))
-    probs, features = dm.judge(model.sessions["classifier"], images)
+    with heavy():
+        images, codes = sample_images(model, n, seed, uniform_mix(model))
+        probs, features = dm.judge(model.sessions["classifier"], images)
     return {"probs": probs, "features": features, "codes": codes}
 
 
@@ -157,12 +161,11 @@ def summary(probs: np.ndarray, codes: np.ndarray | None) -> dict:
 @st.cache_data(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
 def _nearest(model_id: str, sig: str, folder: str, count: int, seed: int) -> dict:
     from explorer.metrics import digits as dm
-    model = load_model(model_id)
-    images, codes = sample_images(model, count, seed, uniform_mix(model))
-    index = _train_index(folder)
-    dist, idx = index.kneighbors(images.reshape(len(images), -1))
-    data = _mnist(folder)
-    probs = dm.judge(model.sessions["classifier"], images)[0] if has_judge(model) else None
+    model, index, data = load_model(model_id), _train_index(folder), _mnist(folder)
+    with heavy():
+        images, codes = sample_images(model, count, seed, uniform_mix(model))
+        dist, idx = index.kneighbors(images.reshape(len(images), -1))
+        probs = dm.judge(model.sessions["classifier"], images)[0] if has_judge(model) else None
     return {"samples": images, "codes": codes, "probs": probs, "neighbours": as_float(data["x_train"][idx[:, 0]]),
             "labels": data["y_train"][idx[:, 0]].astype(int), "indices": idx[:, 0], "distances": dist[:, 0]}
 
@@ -178,9 +181,10 @@ def nearest(model_id: str, count: int, seed: int) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=2, ttl=CACHE_TTL)
 def _real_nearest(folder: str, count: int, seed: int) -> dict:
-    data = _mnist(folder)
+    data, index = _mnist(folder), _train_index(folder)
     pick = np.random.default_rng(seed).choice(len(data["x_test"]), count, replace=False)
-    dist = _train_index(folder).kneighbors(as_float(data["x_test"][pick]).reshape(count, -1))[0][:, 0]
+    with heavy():
+        dist = index.kneighbors(as_float(data["x_test"][pick]).reshape(count, -1))[0][:, 0]
     return {"median": float(np.median(dist)), "p10": float(np.quantile(dist, 0.1)), "count": count}
 
 
@@ -196,8 +200,9 @@ def _compare(model_id: str, sig: str, folder: str, n: int, seed: int) -> dict:
     from explorer.metrics import digits as dm
     real = real_judged(model_id, n, seed)
     fake = judged(model_id, n, seed)
-    reference = dm.compare(real["features_test"], real["features_train"], seed=seed)
-    measured = dm.compare(real["features_test"], fake["features"], seed=seed)
+    with heavy():
+        reference = dm.compare(real["features_test"], real["features_train"], seed=seed)
+        measured = dm.compare(real["features_test"], fake["features"], seed=seed)
     return {"model": measured, "reference": reference, "relative": dm.relative(measured, reference)}
 
 
@@ -228,8 +233,9 @@ def _discriminated(model_id: str, sig: str, folder: str, n: int, seed: int) -> d
     data = _mnist(folder)
     pick = np.random.default_rng(seed).choice(len(data["x_test"]), min(n, len(data["x_test"])), replace=False)
     labels = data["y_test"][pick].astype(np.int64) if model.classes else None
-    real_scores = _scores(session, as_float(data["x_test"][pick]), labels)
-    fake_scores = _scores(session, fake, codes)
+    with heavy():
+        real_scores = _scores(session, as_float(data["x_test"][pick]), labels)
+        fake_scores = _scores(session, fake, codes)
     return {"binned": an.binned({"real": real_scores, "synthetic": fake_scores}),
             "fooled": fooled_rate(real_scores, fake_scores), "threshold": float(np.median(real_scores)),
             "rows": (len(real_scores), len(fake_scores))}

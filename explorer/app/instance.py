@@ -9,6 +9,7 @@ import streamlit as st
 from explorer.metrics import analysis as an
 from explorer import inputs
 from explorer.app import naming, state
+from explorer.app.gate import heavy
 from explorer.runtime.frames import csv_text
 from explorer.data.tables import DataUnavailable
 from explorer.runtime.instance_space import embed
@@ -26,13 +27,16 @@ def _neighbourhood(model_id: str, signature: str, split: str, row: int) -> np.nd
     frames = _frames(model)
     space, k = model.condition.space, model.condition.k
     points = _embedding(model_id, signature)
-    return neighbours(points, k, embed(space, frames[split].iloc[[row]]))[0]
+    with heavy():
+        return neighbours(points, k, embed(space, frames[split].iloc[[row]]))[0]
 
 
 @st.cache_data(show_spinner="Embedding the training rows…", max_entries=4, ttl=state.CACHE_TTL)
 def _embedding(model_id: str, signature: str) -> np.ndarray:
     model = state.load_model(model_id)
-    return embed(model.condition.space, _frames(model)["training"])
+    frames = _frames(model)
+    with heavy():
+        return embed(model.condition.space, frames["training"])
 
 
 def _frames(model: Model) -> dict[str, pd.DataFrame]:

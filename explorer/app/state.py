@@ -25,6 +25,7 @@ from explorer.inputs import SEED_MAX
 from explorer.runtime.models import MAX_ROWS, Model, ModelError, discover, models_root
 from explorer.text import brief
 from explorer.app.failures import fragment as guarded_fragment
+from explorer.app.gate import heavy
 
 # explorer.data.tables (scikit-learn, scipy) is imported only by the functions that read real data,
 # so the pages that need none (Home, Sample, Interpolate, Training) start in about a second.
@@ -221,12 +222,16 @@ def open_model(model_id: str) -> Model:
 
 @st.cache_data(show_spinner=False, max_entries=64, ttl=CACHE_TTL)
 def _sample(root: str, model_id: str, signature: str, n: int, seed: int, mix) -> pd.DataFrame:
-    return _load(root, model_id, signature).sample(n, seed=seed, mix=mix)
+    model = _load(root, model_id, signature)
+    with heavy():
+        return model.sample(n, seed=seed, mix=mix)
 
 
 @st.cache_data(show_spinner=False, max_entries=LARGE_ENTRIES, ttl=CACHE_TTL)
 def _large_sample(root: str, model_id: str, signature: str, n: int, seed: int, mix) -> pd.DataFrame:
-    return _load(root, model_id, signature).sample(n, seed=seed, mix=mix)
+    model = _load(root, model_id, signature)
+    with heavy():
+        return model.sample(n, seed=seed, mix=mix)
 
 
 def _rows(root: str, model_id: str, signature: str, n: int, seed: int, mix) -> pd.DataFrame:
@@ -270,8 +275,9 @@ def arrow(frame: pd.DataFrame) -> pa.Table:
 def _view(root: str, model_id: str, signature: str, n: int, seed: int, mix, numeric: tuple):
     from explorer.metrics.analysis import summary
     rows = _rows(root, model_id, signature, n, seed, mix)
-    num, cat = summary(rows, list(numeric))
-    return arrow(rows.head(PREVIEW_ROWS)), arrow(num.rename_axis("column").reset_index()), arrow(cat)
+    with heavy():
+        num, cat = summary(rows, list(numeric))
+        return arrow(rows.head(PREVIEW_ROWS)), arrow(num.rename_axis("column").reset_index()), arrow(cat)
 
 
 def sample_view(model_id: str, n: int, seed: int, numeric: list[str], mix=None) -> tuple[pa.Table, pa.Table, pa.Table]:

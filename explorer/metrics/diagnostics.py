@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import sklearn
 from scipy.stats import ks_2samp
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
@@ -17,6 +18,8 @@ from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
+
+WORKING_MB = 64  # scikit-learn's chunk size for pairwise distances (its default, 1 GB, is per concurrent request)
 
 
 def _categorical(df: pd.DataFrame, numeric: list[str]) -> list[str]:
@@ -187,8 +190,9 @@ def distance_to_closest(train, synth, holdout, numeric, max_rows: int = 5000, se
     space = distance_space(train, numeric)
     nn = NearestNeighbors(n_neighbors=1).fit(space.transform(train))
     n = min(max_rows, len(synth), len(holdout))
-    d_synth = nn.kneighbors(space.transform(synth[train.columns].sample(n, random_state=seed)))[0][:, 0]
-    d_hold = nn.kneighbors(space.transform(holdout.sample(n, random_state=seed)))[0][:, 0]
+    with sklearn.config_context(working_memory=WORKING_MB):
+        d_synth = nn.kneighbors(space.transform(synth[train.columns].sample(n, random_state=seed)))[0][:, 0]
+        d_hold = nn.kneighbors(space.transform(holdout.sample(n, random_state=seed)))[0][:, 0]
     return {"synthetic": d_synth, "holdout": d_hold,
             "median_synthetic": float(np.median(d_synth)), "median_holdout": float(np.median(d_hold)),
             "ratio": float(np.median(d_synth) / max(np.median(d_hold), 1e-12))}

@@ -8,6 +8,7 @@ sit well below 1, and the Fréchet distance of two finite real samples is not 0.
 from __future__ import annotations
 
 import numpy as np
+import sklearn
 from scipy import linalg
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import pairwise_distances_chunked, roc_auc_score
@@ -17,6 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 CONFIDENT = 0.9
+WORKING_MB = 64  # scikit-learn's chunk size for pairwise distances (its default, 1 GB, is per concurrent request)
 
 
 def judge(session, images: np.ndarray, batch: int = 128) -> tuple[np.ndarray, np.ndarray]:
@@ -39,14 +41,16 @@ def frechet(a: np.ndarray, b: np.ndarray) -> float:
 
 def _covered(points: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
     """Whether each point lies inside at least one centre's ball."""
-    hits = [np.any(block <= radii[None, :], axis=1) for block in pairwise_distances_chunked(points, centres)]
+    hits = [np.any(block <= radii[None, :], axis=1) for block in pairwise_distances_chunked(points, centres,
+                                                                                   working_memory=WORKING_MB)]
     return np.concatenate(hits)
 
 
 def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> dict:
     """Improved precision and recall (Kynkäänniemi et al. 2019) with k-NN balls."""
-    radius = {name: NearestNeighbors(n_neighbors=k + 1).fit(x).kneighbors(x)[0][:, -1]
-              for name, x in (("real", real), ("fake", fake))}
+    with sklearn.config_context(working_memory=WORKING_MB):
+        radius = {name: NearestNeighbors(n_neighbors=k + 1).fit(x).kneighbors(x)[0][:, -1]
+                  for name, x in (("real", real), ("fake", fake))}
     return {"precision": float(_covered(fake, real, radius["real"]).mean()),
             "recall": float(_covered(real, fake, radius["fake"]).mean())}
 
