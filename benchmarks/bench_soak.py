@@ -130,13 +130,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"))
     parser.add_argument("--models", type=Path, default=ROOT / "exported")
     parser.add_argument("--out", type=Path, help="also write the result (with the RSS curve) here as JSON")
+    parser.add_argument("--log", type=Path, help="keep the server's log here (errors carry a reference id into it)")
     args = parser.parse_args(argv)
     views = heavy_views(args.models)
     port = free_port()
     env = {"MALLOC_ARENA_MAX": "2", **os.environ,  # as in the demo container (Dockerfile)
            "GAN_EXPLORER_MODELS": str(args.models.resolve())}
     with tempfile.TemporaryDirectory() as tmp:
-        with serve(streamlit_command(sys.executable, port), port, ROOT, env, Path(tmp) / "server.log") as (base, proc):
+        log = args.log or Path(tmp) / "server.log"
+        with serve(streamlit_command(sys.executable, port), port, ROOT, env, log) as (base, proc):
             result = soak(base, proc.pid, views, args.users, args.minutes, args.rounds, tuple(args.think))
     if args.out:
         args.out.write_text(json.dumps(result, indent=1))

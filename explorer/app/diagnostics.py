@@ -103,7 +103,7 @@ def _detection_rows(model_id: str, n: int, seed: int, cls: str):
     return real[columns], synth[columns], [c for c in numeric if c in columns], int(min(5, k))
 
 
-@per_model(64)
+@per_model(32)
 def detector(model_id: str, n: int, seed: int, cls: str, kind: str) -> dict:
     """One cross-validated detector ("rf": a forest of DETECTOR_TREES trees, "lr": logistic regression)."""
     rows = _detection_rows(model_id, n, seed, cls)

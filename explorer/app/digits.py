@@ -72,7 +72,7 @@ def parse_index(value, count: int, what: str = "test image") -> int:
 
 
 # ---------------------------------------------------------------- the judge on real images
-@st.cache_data(show_spinner=False, max_entries=8, ttl=CACHE_TTL)
+@st.cache_data(show_spinner=False, max_entries=4, ttl=CACHE_TTL)
 def _real_judged(folder: str, classifier_sha: str, n: int, seed: int, _session) -> dict:
     from explorer.metrics import digits as dm
     data = _mnist(folder)
@@ -100,7 +100,7 @@ def uniform_mix(model) -> dict[str, float] | None:
     return {c: 1.0 for c in model.classes} if model.classes else None
 
 
-@st.cache_data(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
+@st.cache_data(show_spinner=False, max_entries=8, ttl=CACHE_TTL)
 def _judged(model_id: str, sig: str, n: int, seed: int) -> dict:
     from explorer.metrics import digits as dm
     model = load_model(model_id)

@@ -220,7 +220,7 @@ def open_model(model_id: str) -> Model:
         stop()
 
 
-@st.cache_data(show_spinner=False, max_entries=64, ttl=CACHE_TTL)
+@st.cache_data(show_spinner=False, max_entries=32, ttl=CACHE_TTL)
 def _sample(root: str, model_id: str, signature: str, n: int, seed: int, mix) -> pd.DataFrame:
     model = _load(root, model_id, signature)
     with heavy():
@@ -235,7 +235,7 @@ def _large_sample(root: str, model_id: str, signature: str, n: int, seed: int, m
 
 
 def _rows(root: str, model_id: str, signature: str, n: int, seed: int, mix) -> pd.DataFrame:
-    """The cached sample, from the cache that fits its size (64 small ones, LARGE_ENTRIES large ones)."""
+    """The cached sample, from the cache that fits its size (32 small ones, LARGE_ENTRIES large ones)."""
     return (_large_sample if n > LARGE_SAMPLE else _sample)(root, model_id, signature, n, seed, mix)
 
 
@@ -271,7 +271,7 @@ def arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.table(columns)
 
 
-@st.cache_data(show_spinner=False, max_entries=64, ttl=CACHE_TTL)
+@st.cache_data(show_spinner=False, max_entries=32, ttl=CACHE_TTL)
 def _view(root: str, model_id: str, signature: str, n: int, seed: int, mix, numeric: tuple):
     from explorer.metrics.analysis import summary
     rows = _rows(root, model_id, signature, n, seed, mix)
@@ -317,7 +317,7 @@ def data_help(exc: Exception, dataset: str) -> str:
 
 
 # ---------------------------------------------------------------- widgets
-@st.cache_data(show_spinner=False, max_entries=512, ttl=CACHE_TTL)
+@st.cache_data(show_spinner=False, max_entries=64, ttl=CACHE_TTL)
 def _spec(builder: str, args: tuple, kwargs: dict) -> dict:
     from explorer.app import charts
     return getattr(charts, builder)(*args, **kwargs).to_dict()
