@@ -373,10 +373,11 @@ def test_corrupt_onnx_with_matching_hash_is_reported(app_models, tmp_path, monke
     monkeypatch.setenv("GAN_EXPLORER_MODELS", str(tmp_path))
     at = open_page()
     assert "cannot be loaded by onnxruntime" in texts(at.error)
-    assert len(at.dataframe) == 2  # the comparison table, and the working model still shows its preview
-    assert sorted(frame(at)["id"]) == ["diabetes-cgan", "garbled"]  # its card verifies; its preview says why not
+    assert len(at.dataframe) == 2  # the comparison table, and the working model's preview
+    assert sorted(frame(at)["id"]) == ["diabetes-cgan"]  # refused when the catalogue loads it, with the reason
     at = open_page("sample", model="garbled")
-    assert "cannot be loaded by onnxruntime" in texts(at.error) and not at.dataframe
+    assert "is refused" in texts(at.error) and "cannot be loaded by onnxruntime" in texts(at.error)
+    assert at.selectbox(key="sample:model").value == "diabetes-cgan"  # the fallback is never a refused model
 
 
 # ------------------------------------------------------------------ last resort

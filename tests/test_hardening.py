@@ -219,3 +219,87 @@ def test_interpolate_holds_a_confidence_or_instance_condition_fixed(model_id, mo
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.dataframe[0].value) == 5 and "held fixed" in texts(at.caption)
+
+
+# ---------------------------------------------------------------- 2. a generator that does not match its card
+def swapped_copy(tmp_path: Path, target: str, source: str) -> Path:
+    """A copy of the committed models where ``target``'s generator is ``source``'s, with the hash fixed."""
+    import hashlib
+    if not (ROOT / "exported" / target / "card.json").is_file():
+        pytest.skip("needs the committed models")
+    root = tmp_path / "exported"
+    shutil.copytree(ROOT / "exported", root, ignore=shutil.ignore_patterns(".*"))
+    shutil.copy(ROOT / "exported" / source / "generator.onnx", root / target / "generator.onnx")
+    card = json.loads((root / target / "card.json").read_text())
+    card["files"]["generator"]["sha256"] = hashlib.sha256((root / target / "generator.onnx").read_bytes()).hexdigest()
+    (root / target / "card.json").write_text(json.dumps(card))
+    return root
+
+
+@pytest.mark.slow
+def test_a_swapped_generator_is_refused_and_never_a_fallback(tmp_path, monkeypatch):
+    """adult-cgan ← diabetes-gan's generator: Home stopped after its first card, Sample and Diagnostics said
+    'Invalid input name: label', Condition and Interpolate showed a redacted box, other URLs fell back to it."""
+    root = swapped_copy(tmp_path, "adult-cgan", "diabetes-gan")
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(root))
+    monkeypatch.setenv("GAN_EXPLORER_RAISE", "1")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "adult-cgan" in texts(at.error) and "its card promises" in texts(at.error)
+    listed = {i for d in at.dataframe if "id" in d.value for i in d.value["id"]}
+    others = {p.parent.name for p in root.glob("*/card.json")} - {"adult-cgan"}
+    assert listed == others
+    for page in ("sample", "condition", "interpolate", "diagnostics", "training"):
+        for asked in ("adult-cgan", "no-such-model"):  # the refused model, and a URL that falls back
+            at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+            at.switch_page(f"app_pages/{page}.py")
+            at.query_params["model"] = asked
+            at.run()
+            assert not at.exception, (page, asked, [e.value for e in at.exception])
+            shown = texts(at.error)
+            assert ("is refused" in shown and "its card promises" in shown) if asked == "adult-cgan" else True, shown
+            model_box = at.selectbox(key=f"{page}:model")
+            assert model_box.value != "adult-cgan" and "adult-cgan" not in model_box.options, (page, asked)
+
+
+def constant_generator(path: Path, card: dict) -> None:
+    """An ONNX generator with exactly the card's inputs and outputs whose category indices are all 99."""
+    import onnx
+    from onnx import TensorProto, helper
+    numeric = sum(c["type"] == "numeric" for c in card["columns"])
+    categorical = sum(c["type"] == "categorical" for c in card["columns"])
+    width = len(card["condition"]["classes"])
+    inputs = [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", card["latent_dim"]]),
+              helper.make_tensor_value_info("label", TensorProto.FLOAT, ["batch", width])]
+    outputs = [helper.make_tensor_value_info("numeric", TensorProto.FLOAT, ["batch", numeric]),
+               helper.make_tensor_value_info("categorical", TensorProto.INT64, ["batch", categorical])]
+    nodes = [helper.make_node("ReduceSum", ["z", "axes"], ["s"], keepdims=1),  # [batch, 1]
+             helper.make_node("Mul", ["s", "zero"], ["zs"]),
+             helper.make_node("Expand", ["zs", "num_shape"], ["numeric_0"]),
+             helper.make_node("Identity", ["numeric_0"], ["numeric"]),
+             helper.make_node("Cast", ["zs"], ["zi"], to=TensorProto.INT64),
+             helper.make_node("Add", ["zi", "ninety_nine"], ["c1"]),
+             helper.make_node("Expand", ["c1", "cat_shape"], ["categorical"])]
+    init = [helper.make_tensor("axes", TensorProto.INT64, [1], [1]), helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0]),
+            helper.make_tensor("ninety_nine", TensorProto.INT64, [], [99]),
+            helper.make_tensor("num_shape", TensorProto.INT64, [2], [1, numeric]),
+            helper.make_tensor("cat_shape", TensorProto.INT64, [2], [1, categorical])]
+    graph = helper.make_graph(nodes, "constant", inputs, outputs, init)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+def test_a_generator_with_the_same_interface_but_other_categories_is_refused(tmp_path):
+    """Same input and output names, types and widths (so no load error), but category indices beyond the
+    card's lists: the page raised IndexError; now the load-time probe refuses it."""
+    import hashlib
+    source = ROOT / "exported" / "credit-g-cgan"
+    if not (source / "card.json").is_file():
+        pytest.skip("needs the committed models")
+    folder = tmp_path / "credit-g-cgan"
+    shutil.copytree(source, folder)
+    card = json.loads((folder / "card.json").read_text())
+    constant_generator(folder / "generator.onnx", card)
+    card["files"]["generator"]["sha256"] = hashlib.sha256((folder / "generator.onnx").read_bytes()).hexdigest()
+    (folder / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="category indices outside"):
+        Model.from_folder(folder)

@@ -172,7 +172,14 @@ def model_signature(model_id: str) -> str:
 # twelve cards on every click.
 @st.cache_resource(show_spinner="Checking the exported models…", max_entries=8, ttl=RESOURCE_TTL)
 def _discover(root: str, signature: str) -> tuple[dict, dict]:
-    return discover(Path(root))
+    cards, refused = discover(Path(root))
+    for model_id in list(cards):  # a card can verify while its graphs break it: loading holds them to it
+        try:
+            _load(root, model_id, model_signature(model_id))
+        except ModelError as exc:
+            refused[model_id] = str(exc)
+            del cards[model_id]
+    return cards, dict(sorted(refused.items()))
 
 
 def per_model(max_entries: int):
@@ -194,7 +201,7 @@ def per_model(max_entries: int):
 
 
 def catalog() -> tuple[dict[str, dict], dict[str, str]]:
-    """({id: card} verified, {id: reason} refused) for the models folder, cached by file stats."""
+    """({id: card} verified and loadable, {id: reason} refused) for the models folder, cached by file stats."""
     root = models_root()
     if not root.is_dir():
         return {}, {}
