@@ -195,3 +195,15 @@ def test_failed_export_keeps_the_previous_model(quick_models, diabetes, tmp_path
     assert (root / "diabetes-gan" / "card.json").read_text() == before
     assert sorted(p.name for p in root.iterdir()) == ["diabetes-cgan", "diabetes-gan"]  # no temp folder left
     Model.load("diabetes-gan", root).sample(10)
+
+
+def test_gradient_penalty_measures_the_critics_gradient_per_pack():
+    """A linear critic with a unit weight vector has gradient norm 1 per row: no penalty; over packs of
+    two rows (PacGAN) the norm is √2, so the penalty is (√2 − 1)²."""
+    from training import core
+    w = torch.tensor([0.6, 0.8])
+    real, fake = torch.randn(6, 2), torch.randn(6, 2)
+    score = lambda x: x @ w  # noqa: E731
+    alpha = torch.rand(6, 1)
+    assert core.gradient_penalty(score, real, fake, alpha).item() == pytest.approx(0, abs=1e-12)
+    assert core.gradient_penalty(score, real, fake, alpha, group=2).item() == pytest.approx((2 ** 0.5 - 1) ** 2)

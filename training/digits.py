@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from training import core
 from training.digit_nets import Classifier, Encoder, ImageDecoder
 
 
@@ -123,38 +124,6 @@ class GANSettings:
     frozen: list = field(default_factory=list)  # names of D submodules kept fixed (FreezeD)
 
 
-def _d_loss(real_logit, fake_logit, loss: str):
-    if loss == "wgan-gp":  # the penalty is added by the caller, which has the inputs
-        return fake_logit.mean() - real_logit.mean()
-    if loss == "hinge":
-        return F.relu(1 - real_logit).mean() + F.relu(1 + fake_logit).mean()
-    return (F.binary_cross_entropy_with_logits(real_logit, torch.ones_like(real_logit))
-            + F.binary_cross_entropy_with_logits(fake_logit, torch.zeros_like(fake_logit)))
-
-
-def _g_loss(fake_logit, loss: str):
-    if loss in ("hinge", "wgan-gp"):
-        return -fake_logit.mean()
-    return F.binary_cross_entropy_with_logits(fake_logit, torch.ones_like(fake_logit))
-
-
-def _gradient_penalty(D: nn.Module, real: torch.Tensor, fake: torch.Tensor, cond: tuple,
-                      gen: torch.Generator) -> torch.Tensor:
-    """WGAN-GP (Gulrajani et al. 2017): unit gradient norm on random mixes of real and fake."""
-    alpha = torch.rand(len(real), *[1] * (real.dim() - 1), generator=gen)
-    mix = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    grad, = torch.autograd.grad(D(mix, *cond).sum(), mix, create_graph=True)
-    return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
-
-
-def _update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
-    with torch.no_grad():
-        for e, p in zip(ema.parameters(), model.parameters()):
-            e.lerp_(p, 1 - decay)
-        for e, b in zip(ema.buffers(), model.buffers()):
-            e.copy_(b)
-
-
 def train_gan(G: nn.Module, D: nn.Module, data: torch.Tensor, labels: torch.Tensor | None,
               s: GANSettings) -> tuple[nn.Module, list[dict], float]:
     """Fit G against D on ``data`` (images or latents; one-hot ``labels`` for a conditional pair).
@@ -185,20 +154,21 @@ def train_gan(G: nn.Module, D: nn.Module, data: torch.Tensor, labels: torch.Tens
             fake = G(z, label) if label is not None else G(z)
             cond = (label,) if label is not None else ()
             real_logit, fake_logit = D(real, *cond), D(fake.detach(), *cond)
-            loss_d = _d_loss(real_logit, fake_logit, s.loss)
+            loss_d = core.d_loss(real_logit, fake_logit, s.loss)
             if s.loss == "wgan-gp":
-                loss_d = loss_d + 10 * _gradient_penalty(D, real, fake.detach(), cond, gen)
+                alpha = torch.rand(len(real), *[1] * (real.dim() - 1), generator=gen)
+                loss_d = loss_d + 10 * core.gradient_penalty(lambda mix: D(mix, *cond), real, fake.detach(), alpha)
             opt_d.zero_grad()
             loss_d.backward()
             opt_d.step()
-            loss_g = _g_loss(D(fake, *cond), s.loss)
+            loss_g = core.g_loss(D(fake, *cond), s.loss)
             opt_g.zero_grad()
             loss_g.backward()
             opt_g.step()
             if ema is not None:
-                _update_ema(ema, G, s.ema)
+                core.update_ema(ema, G, s.ema)
             threshold = 0.0 if s.loss != "wgan-gp" else 0.5 * (real_logit.mean() + fake_logit.mean()).item()
-            acc = 0.5 * ((real_logit > threshold).float().mean() + (fake_logit <= threshold).float().mean())
+            acc = core.critic_accuracy(real_logit, fake_logit, threshold)
             totals += [loss_d.item(), loss_g.item(), acc.item()]
             steps += 1
             bar.set_postfix(d=f"{loss_d.item():.3f}", g=f"{loss_g.item():.3f}")

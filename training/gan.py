@@ -22,6 +22,7 @@ from tqdm import tqdm
 from explorer.data.tables import Table
 from explorer.metrics.diagnostics import detection_auc_lr, detection_auc_rf, fidelity
 from explorer.runtime.frames import outputs_to_frame
+from training import core
 from training.nets import Discriminator, Generator, HardOneHot, xavier_init
 from training.transforms import TableTransformer, jittered_logits
 
@@ -63,7 +64,7 @@ class GANConfig:
     seed: int = 0
 
     def __post_init__(self):
-        if self.loss not in ("wgan-gp", "bce", "hinge"):
+        if self.loss not in core.LOSSES:
             raise ValueError(f"loss must be wgan-gp, bce or hinge, got {self.loss!r}")
         if self.optimizer not in ("adam", "rmsprop"):
             raise ValueError(f"optimizer must be adam or rmsprop, got {self.optimizer!r}")
@@ -191,42 +192,33 @@ class TabularGAN:
             fake = fake + noise_std * torch.randn_like(fake)
         s_real, s_fake = self.D(real, cond), self.D(fake, cond)
         if c.loss == "wgan-gp":
-            loss = s_fake.mean() - s_real.mean() + c.gp_weight * self._gradient_penalty(real, fake, cond)
+            loss = core.d_loss(s_real, s_fake, c.loss) + c.gp_weight * self._gradient_penalty(real, fake, cond)
         elif c.loss == "hinge":
-            loss = torch.relu(1 - s_real).mean() + torch.relu(1 + s_fake).mean()
+            loss = core.d_loss(s_real, s_fake, c.loss)
         else:
             t_real, t_fake = 1.0 - c.label_smoothing, 0.0
             if c.label_flip and torch.rand(1, generator=self.data_rng).item() < c.label_flip:
                 t_real, t_fake = t_fake, t_real
-            bce = nn.functional.binary_cross_entropy_with_logits
-            loss = bce(s_real, torch.full_like(s_real, t_real)) + bce(s_fake, torch.full_like(s_fake, t_fake))
+            loss = core.d_loss(s_real, s_fake, c.loss, t_real, t_fake)
         self.opt_d.zero_grad()
         loss.backward()
         if c.grad_clip:
             nn.utils.clip_grad_norm_(self.D.parameters(), c.grad_clip)
         self.opt_d.step()
         threshold = 0.0 if c.loss == "bce" else (s_real.mean() + s_fake.mean()).item() / 2
-        acc = 0.5 * ((s_real > threshold).float().mean() + (s_fake <= threshold).float().mean()).item()
-        return loss.item(), acc
+        return loss.item(), core.critic_accuracy(s_real, s_fake, threshold).item()
 
     def _gradient_penalty(self, real, fake, cond):
-        pac = self.config.pac
+        pac = self.config.pac  # one mixing weight per pack, the norm over the whole pack
         alpha = torch.rand(len(real) // pac, 1, 1).expand(-1, pac, 1).reshape(len(real), 1)
-        mix = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-        grad, = torch.autograd.grad(self.D(mix, cond).sum(), mix, create_graph=True)
-        grad = grad.reshape(-1, real.shape[1] * pac)
-        return ((grad.norm(2, dim=1) - 1) ** 2).mean()
+        return core.gradient_penalty(lambda mix: self.D(mix, cond), real, fake, alpha, group=pac)
 
     def _g_step(self, real, cond):
         c = self.config
         n = self._pack(len(real))
         real, cond = real[:n], (cond[:n] if cond is not None else None)
         fake = self._fake(n, cond)
-        score = self.D(fake, cond)
-        if c.loss == "bce":
-            loss = nn.functional.binary_cross_entropy_with_logits(score, torch.ones_like(score))
-        else:
-            loss = -score.mean()
+        loss = core.g_loss(self.D(fake, cond), c.loss)
         if c.marginal_weight:
             loss = loss + c.marginal_weight * self._marginal_loss(real, fake)
         loss = loss + self._extra_g_loss(n)
@@ -234,11 +226,7 @@ class TabularGAN:
         loss.backward()
         self.opt_g.step()
         if c.ema:
-            with torch.no_grad():
-                for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
-                    p_ema.lerp_(p, 1 - c.ema)
-                for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
-                    b_ema.copy_(b)
+            core.update_ema(self.G_ema, self.G, c.ema)
         return loss.item()
 
     def _extra_g_loss(self, n: int):
