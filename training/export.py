@@ -139,9 +139,11 @@ def _compare(torch_out, ort_out, columns: list[Column], what: str) -> None:
 
 
 def export(gan: TabularGAN, table: Table, model_id: str, root: Path, command: str,
-           title: str | None = None, evaluate: bool = True) -> Path:
-    """Write exported/<model_id>/ and return it; the old folder is replaced only on success."""
-    return write_atomically(root, model_id, lambda tmp: _write(gan, table, model_id, tmp, command, title, evaluate))
+           title: str | None = None, evaluate: bool = True, instances: int = 50) -> Path:
+    """Write exported/<model_id>/ and return it; the old folder is replaced only on success.
+    ``instances``: training and holdout rows an IC-GAN's locality is measured on (5 for --quick)."""
+    return write_atomically(root, model_id, lambda tmp: _write(gan, table, model_id, tmp, command, title, evaluate,
+                                                               instances))
 
 
 def write_atomically(root: Path, model_id: str, write) -> Path:
@@ -170,7 +172,7 @@ def file_entries(folder: Path, files: dict[str, str]) -> dict[str, FileEntry]:
 
 
 def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str, title: str | None,
-           evaluate: bool) -> None:
+           evaluate: bool, instances: int) -> None:
     c, tf = gan.config, gan.transformer_
     gan.generator.eval(), gan.D.eval()
     n = 64
@@ -250,7 +252,7 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
         if confidence:
             metrics["confidence"] = evaluate_confidence(model, table, seed=0)
         if instance:
-            metrics["instance"] = evaluate_instance(model, table, seed=0)
+            metrics["instance"] = evaluate_instance(model, table, seed=0, instances=instances)
         metrics["onnxruntime_provider"] = model.provider
         (tmp / "card.json").write_text(card.replace(metrics=metrics).to_json())
 
