@@ -115,10 +115,8 @@ elif section == "Detection":
     with st.status("Telling synthetic rows from real ones…", expanded=True) as status:
         bar = st.progress(0.0, text=f"Random forest ({ad.DETECTOR_TREES} trees), 5-fold cross-validation…")
         det = ad.detector(model_id, n, seed, cls, "rf")
-        bar.progress(0.6, text="Logistic regression, 5-fold cross-validation…")
+        bar.progress(0.7, text="Logistic regression, 5-fold cross-validation…")
         det = ad.detection(model_id, n, seed, cls)
-        bar.progress(0.8, text="The model's own discriminator on up to 1,000 rows of each…")
-        disc = ad.discriminator(model_id, n, seed, cls)
         bar.progress(1.0, text="Done")
         status.update(label="Detectors trained", state="complete", expanded=False)
     if not fail(det):
@@ -127,15 +125,20 @@ elif section == "Detection":
                  help=f"Random forest of {ad.DETECTOR_TREES} trees (the card's figure: 100 trees). 0.5 = cannot tell "
                       "synthetic from real; 1 = always can.")
         b.metric("Detection AUC (LR)", f"{det['lr']['auc']:.3f}", help="Logistic regression on scaled numerics + one-hots.")
-        if disc and not fail(disc):
-            c.metric("Fooled rate", f"{disc['fooled']:.1%}",
-                     help="Share of fakes the model's own discriminator scores at least as real as the median real row (0.5 = fully fooled).")
         left, right = st.columns(2)
         state.chart("roc", {f"RF (AUC {det['rf']['auc']:.3f})": det["rf"]["roc"],
                             f"LR (AUC {det['lr']['auc']:.3f})": det["lr"]["roc"]}, where=left)
         state.chart("importance", det["rf"]["importance"], where=right)
         st.caption(f"{det['rows']:,} real holdout and {det['rows']:,} synthetic rows, {det['rf']['folds']}-fold "
                    "cross-validation; the importances are the forest's, averaged over the folds.")
+        # the model's own discriminator comes after the detectors' results, which are already on the page
+        with st.status(f"Scoring up to {ad.DISCRIMINATOR_ROWS:,} rows of each with the model's own discriminator…",
+                       expanded=False) as status:
+            disc = ad.discriminator(model_id, n, seed, cls)
+            status.update(label="Discriminator scored", state="complete")
+        if disc and not fail(disc):
+            c.metric("Fooled rate", f"{disc['fooled']:.1%}",
+                     help="Share of fakes the model's own discriminator scores at least as real as the median real row (0.5 = fully fooled).")
         if disc and "binned" in disc:
             state.chart("binned_overlay", disc["binned"], "discriminator logit (higher = judged real)",
                         "The model's own discriminator on real vs fake rows", rule=disc["threshold"],
