@@ -16,7 +16,7 @@ from streamlit.errors import FragmentHandledException
 
 from explorer.app import state
 from explorer.app.failures import raising, report
-from explorer.app.gc_tuning import freeze_after_imports  # noqa: E402
+from explorer.app.gc_tuning import freeze_after_imports, trim_heap  # noqa: E402
 
 st.set_page_config(page_title="GAN Explorer", page_icon=":material/scatter_plot:", layout="wide")
 
@@ -57,3 +57,4 @@ finally:  # also after st.stop() (a StopException), which many pages end with
     warm_up()
     # Streamlit collects garbage after every run; keep that cheap by freezing the long-lived imports.
     freeze_after_imports()
+    trim_heap()  # freed temporaries go back to the OS, not into the resident size
