@@ -18,11 +18,12 @@ from explorer.text import brief
 
 PAGE = "condition"
 ONE, MIX, GRID = "One class", "Class mix", "Every digit (10 × k grid)"
+BETWEEN = "Between two values"  # a model conditioned on ranges of a numeric target
 st.title("Condition")
 
 cards, refused = state.catalog()
 model_id = state.pick_model(PAGE, cards, refused,
-                            where=lambda c: c.condition_type in ("label", "confidence", "instance"),
+                            where=lambda c: c.condition_type in ("label", "range", "confidence", "instance"),
                             what="conditional models")
 if model_id is None:
     st.info("No conditional model is exported yet (their ids end in `-cgan`, `-confgan` or `-icgan`). Train one "
@@ -62,7 +63,7 @@ except ValueError as exc:
 
 def real_rows():
     try:
-        table = state.real_table(card.dataset)
+        table = state.real_table(card)
     except DataUnavailable as exc:
         return None, exc
     return an.real_frames(card, table.train, table.holdout)[0], None
@@ -71,11 +72,14 @@ def real_rows():
 @state.fragment
 def conditioned():
     """The class controls and everything they change: rerun alone when the slider moves."""
-    modes = [ONE, GRID, MIX] if image else [ONE, MIX]
+    modes = [ONE, GRID, MIX] if image else [ONE, MIX, BETWEEN] if model.condition["type"] == "range" else [ONE, MIX]
     first = GRID if image and state.initial("grid", None) is not None else ONE if isinstance(start, str) else MIX
     mode = st.radio("Condition on", modes, index=modes.index(first), horizontal=True, key=f"{PAGE}:mode")
     if mode == GRID:
         every_digit()
+        return
+    if mode == BETWEEN:
+        between()
         return
     state.remember("grid", None)
     if mode == ONE:
@@ -136,10 +140,33 @@ def conditioned():
         st.dataframe(fid, hide_index=True, width="stretch",
                      column_config={"distance": st.column_config.NumberColumn(format="%.3f"),
                                     "complement": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.3f", color="#1b7837")})
-    st.dataframe(rows.head(200), hide_index=True, width="stretch")
-    st.download_button("Download CSV", state.sample_csv(model_id, n, seed, condition, card.columns), mime="text/csv",
-                       on_click="ignore",
-                       file_name=naming.file_name(model_id, f"{target} {text}", f"n{n}", f"seed{seed}", ext="csv"))
+    table(rows, naming.file_name(model_id, f"{target} {text}", f"n{n}", f"seed{seed}", ext="csv"))
+
+
+def table(rows: pd.DataFrame, file_name: str) -> None:
+    """The first 200 rows as a person reads them (dates as dates) and the whole sample as CSV."""
+    st.dataframe(state.shown(card, rows.head(200)), hide_index=True, width="stretch")
+    st.download_button("Download CSV", lambda: state.shown(card, rows).to_csv(index=False), file_name=file_name,
+                       mime="text/csv", on_click="ignore")
+
+
+def between() -> None:
+    """Rows whose numeric target lies between two values the user types."""
+    column, edges = model.condition.column, model.condition.edges
+    c1, c2 = st.columns(2)
+    low = c1.number_input(f"{column} from", value=float(edges[1]), key=f"{PAGE}:low")
+    high = c2.number_input(f"{column} to", value=float(edges[-2]), key=f"{PAGE}:high")
+    try:
+        rows, mix = state.sample_between(model_id, n, seed, low, high)
+    except ValueError as exc:
+        st.error(str(exc), icon=state.ERROR_ICON)
+        return
+    asked = ", ".join(f"{c} ({w / sum(mix.values()):.0%})" for c, w in mix.items() if w > 0)
+    st.caption(f"{len(rows):,} rows with {column} between {low:g} and {high:g}: the model is asked for the ranges "
+               f"overlapping it ({asked}) and rows outside are dropped.")
+    hist = an.histogram(None, rows[column], True)
+    st.altair_chart(charts.histogram(hist, f"{column} between {low:g} and {high:g}", True), width="stretch")
+    table(rows, naming.file_name(model_id, f"{column} {low:g}-{high:g}", f"n{n}", f"seed{seed}", ext="csv"))
 
 
 def judged(images, codes) -> None:

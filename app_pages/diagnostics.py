@@ -33,7 +33,7 @@ with c2:
 if n is None or seed is None:
     state.stop()
 try:
-    table = state.real_table(card.dataset)
+    table = state.real_table(card)
 except DataUnavailable as exc:
     st.warning(state.data_help(exc, card.dataset))
     state.stop()

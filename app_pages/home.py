@@ -104,7 +104,7 @@ def preview(model_id: str) -> None:
                 images, _ = sample_images(model, 10, 0)
             st.image(grid(images, 10), width="stretch")
         else:
-            st.dataframe(state.sample(model_id, 5, 0), hide_index=True, width="stretch", height=213)
+            st.dataframe(state.shown(card, state.sample(model_id, 5, 0)), hide_index=True, width="stretch", height=213)
         with st.container(horizontal=True):
             for page in ("Sample", "Condition", "Interpolate", "Diagnostics", "Training"):
                 if page != "Condition" or card.condition:

@@ -31,6 +31,14 @@ class CardError(ValueError):
 
 # ----------------------------------------------------------------------------- the card's parts
 @dataclass(frozen=True, kw_only=True)
+class DateSpec:
+    """A date column of a user's table: its numeric output counts whole ``unit``s after ``origin``."""
+
+    unit: Literal["D", "h", "min", "s"]
+    origin: str  # ISO timestamp
+
+
+@dataclass(frozen=True, kw_only=True)
 class Column:
     """One column of a tabular model's output, in the order of the generator's outputs."""
 
@@ -41,7 +49,10 @@ class Column:
     integer: bool | None = None
     decimals: int | None = None
     derived_from: str | None = None  # a numeric column looked up from this categorical, never generated
-    categories: list[str] | None = None
+    categories: list[str | None] | None = None  # a user table's missing level is null (always last)
+    missing: float | None = None  # users' tables: share of missing cells in the file (numeric outputs: NaN)
+    dtype: Literal["int", "float", "bool", "string", "datetime"] | None = None  # users' tables: type written back
+    datetime: DateSpec | None = None  # a date, rendered from the numeric output
 
     def __post_init__(self):
         if self.type == "numeric" and None in (self.min, self.max, self.integer, self.decimals):
@@ -59,12 +70,13 @@ class SpaceRange:
     name: str
     min: float
     max: float
+    missing: bool | None = None  # a user table's column with gaps: a missing value embeds one range below min
 
 
 @dataclass(frozen=True, kw_only=True)
 class SpaceLevels:
     name: str
-    categories: list[str]
+    categories: list[str | None]  # null: a user table's missing level
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,9 +110,11 @@ class BankRef:
 class Condition:
     """What a conditional generator takes besides ``z``: a class (label), a judge confidence, or a real row."""
 
-    type: Literal["label", "confidence", "instance"]
+    type: Literal["label", "range", "confidence", "instance"]  # range: a numeric target's quantile bins, fed as label
     name: str
     classes: list[str] | None = None
+    column: str | None = None  # range: the numeric column whose ranges are the classes
+    edges: list[float] | None = None  # range: the bins' edges, len(classes) + 1
     train_share: dict[str, float] | None = None
     range: list[float] | None = None
     target: str | None = None
@@ -114,7 +128,7 @@ class Condition:
     embedding: str | None = None
     bank: BankRef | None = None
 
-    REQUIRED = {"label": ("classes", "train_share"),
+    REQUIRED = {"label": ("classes", "train_share"), "range": ("classes", "train_share", "column", "edges"),
                 "confidence": ("range", "positive_index", "judge", "train_quantiles"),
                 "instance": ("dim", "space", "bank")}
 
@@ -122,7 +136,7 @@ class Condition:
         missing = [k for k in self.REQUIRED[self.type] if getattr(self, k) is None]
         if missing:
             raise CardError(f"a {self.type} condition needs {', '.join(missing)}")
-        if self.type == "label" and set(self.train_share) != set(self.classes):
+        if self.type in ("label", "range") and set(self.train_share) != set(self.classes):
             raise CardError("condition.train_share must name exactly the condition's classes")
         if self.type == "instance" and self.space.dim != self.dim:
             raise CardError(f"condition.dim is {self.dim} but its space embeds rows in {self.space.dim} numbers")
@@ -130,7 +144,13 @@ class Condition:
     @property
     def width(self) -> int:
         """Columns of the generator's condition input."""
-        return {"label": len(self.classes or ()), "confidence": 1, "instance": self.dim or 0}[self.type]
+        return {"label": len(self.classes or ()), "range": len(self.classes or ()), "confidence": 1,
+                "instance": self.dim or 0}[self.type]
+
+    @property
+    def input(self) -> str:
+        """The generator's condition input: a range is fed as a label."""
+        return "label" if self.type == "range" else self.type
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,6 +214,44 @@ class Training:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Source:
+    """The user's file a model was trained on: the app finds it under GAN_EXPLORER_DATA by name."""
+
+    file: str
+    sha256: str
+    bytes: int
+    rows: int
+    split_seed: int
+    train_rows: int
+    holdout_rows: int
+    dropped_rows: int = 0  # rows without a target value
+    names: list[str] | None = None  # column names given by the schema file (no header row)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ranges:
+    """A numeric target's ranges: ``name`` is the column of rows' range, ``column`` the target."""
+
+    name: str
+    column: str
+    edges: list[float]
+    classes: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Constant:
+    name: str
+    value: Any
+    dtype: Literal["int", "float", "bool", "string", "datetime"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Refused:
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Card:
     """Everything the app, the bulk writer and outside tools may rely on about one exported model."""
 
@@ -217,6 +275,13 @@ class Card:
     judge: Record | None = None  # digit models: the judge classifier's own measurements
     autoencoder: Record | None = None  # latent digit models: the autoencoder's settings and measurements
     metrics: Record = field(default_factory=dict)  # measured at export by explorer.metrics
+    # a user's own table (explorer/data/user_tables.py)
+    source: Source | None = None
+    schema: Record | None = None  # every column's inferred or declared spec (explorer/data/schema.py)
+    target_column: str | None = None  # the --target the user gave
+    ranges: Ranges | None = None
+    constants: list[Constant] | None = None
+    refused: list[Refused] | None = None
 
     def __post_init__(self):
         if "generator" not in self.files:
@@ -226,9 +291,11 @@ class Card:
         if not self.tabular and self.image is None:
             raise CardError("an image card needs image")
         if self.tabular:
-            names = [c.name for c in self.columns] + ([self.condition.name] if self.classes else [])
+            names = [c.name for c in self.columns] + ([self.condition.name] if self.classes else []) \
+                + [c.name for c in self.constants or []] + ([self.ranges.name] if self.ranges and not self.classes else [])
             if sorted(names) != sorted(self.table_columns):
-                raise CardError("table_columns must be the columns plus a label condition's column")
+                raise CardError("table_columns must be the columns plus a label condition's column "
+                                "(and a user table's constants and range column)")
 
     # -- reading ----------------------------------------------------------------------------
     @classmethod
@@ -259,7 +326,7 @@ class Card:
 
     @property
     def classes(self) -> list[str]:
-        return list(self.condition.classes) if self.condition and self.condition.type == "label" else []
+        return list(self.condition.classes) if self.condition and self.condition.type in ("label", "range") else []
 
     @property
     def condition_type(self) -> str | None:
@@ -301,7 +368,7 @@ class Port:
 
 
 def _interface(card: Card) -> dict[str, tuple[list[Port], list[Port]]]:
-    cond = [Port(card.condition.type, "float", (None, card.condition.width))] if card.condition else []
+    cond = [Port(card.condition.input, "float", (None, card.condition.width))] if card.condition else []
     if card.tabular:
         decoded = [Port("numeric", "float", (None, len(card.numeric_columns))),
                    Port("categorical", "int64", (None, len(card.categorical_columns)))]

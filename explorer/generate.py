@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from explorer import inputs
+from explorer.runtime.frames import typed_frame
 from explorer.runtime.models import (BATCH, Model, ModelError, check_interface, models_root, providers, read_card,
                                      sha256)
 
@@ -109,7 +110,15 @@ def load_generator(folder: Path, threads: int = 0) -> Model:
     return Model(card.id, card, folder, {"generator": session})
 
 
+ARROW_TYPES = {"datetime": pa.timestamp("us"), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
+               "string": pa.string()}
+
+
 def arrow_schema(model: Model) -> pa.Schema:
+    if model.card.schema:  # a user's table: its own column names and types
+        dtypes = {c["name"]: c["dtype"] for c in model.card.schema["columns"]}
+        return pa.schema([pa.field(name, ARROW_TYPES[dtypes[name]]) for name in model.card.table_columns
+                          if name in dtypes])
     numeric = {c.name for c in model.card.numeric_columns}
     return pa.schema([pa.field(name, pa.float64() if name in numeric else pa.dictionary(pa.int32(), pa.string()))
                       for name in model.card.table_columns])
@@ -133,6 +142,13 @@ def batch_table(model: Model, schema: pa.Schema, numeric: np.ndarray, categorica
     return pa.Table.from_arrays([data[name] for name in schema.names], schema=schema)
 
 
+def typed_batch(model: Model, schema: pa.Schema, z: np.ndarray, codes: np.ndarray | None) -> pa.Table:
+    """A user table's rows in its own types: dates as timestamps, integers as integers, gaps as nulls."""
+    labels = None if codes is None else np.asarray(model.classes, dtype=object)[codes]
+    frame = typed_frame(model.card, model.generate(z, labels))[schema.names]
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+
+
 def write_shard(model: Model, plan: Plan, out: Path, index: int, progress=None) -> dict:
     """Shard ``index`` of ``plan`` into ``out`` (temporary file, then rename); its manifest record."""
     n, s = plan.shard_size(index), shard_seed(plan.seed, index)
@@ -146,7 +162,10 @@ def write_shard(model: Model, plan: Plan, out: Path, index: int, progress=None) 
             for start in range(0, n, WRITE_BATCH):
                 z = rng.standard_normal((min(WRITE_BATCH, n - start), model.latent_dim), dtype=np.float32)
                 part = None if codes is None else codes[start:start + len(z)]
-                writer.write_table(batch_table(model, schema, *model.decode(z, part), part))
+                if model.card.schema:
+                    writer.write_table(typed_batch(model, schema, z, part))
+                else:
+                    writer.write_table(batch_table(model, schema, *model.decode(z, part), part))
                 if progress is not None:
                     progress(len(z))
         digest = sha256(tmp)
@@ -344,7 +363,7 @@ def generate(model_id: str, rows, out, seed=0, shard_rows=DEFAULT_SHARD_ROWS, mi
         Model.load(str(model_id))  # raises the ModelError that names the available models
     model = load_generator(folder)
     kind = model.card.condition_type or "label"
-    if kind != "label" or not model.card.tabular:
+    if kind not in ("label", "range") or not model.card.tabular:
         raise GenerateError(f"{model.id}: bulk generation covers tabular models, unconditional or conditioned on "
                             f"a class label; this one is {model.card.kind} conditioned on {kind}")
     plan = Plan(model.id, seed, rows, shard_rows, parse_mix(mix, model.classes))
@@ -353,7 +372,7 @@ def generate(model_id: str, rows, out, seed=0, shard_rows=DEFAULT_SHARD_ROWS, mi
     manifest = {"format": FORMAT, "model": model.id, **hashes, "seed": seed, "rows": rows,
                 "shard_rows": shard_rows, "mix": plan.mix,
                 "class_mix": plan.mix or (model.condition.train_share if model.condition else None),
-                "n_shards": plan.n_shards, "seeding": SEEDING, "columns": list(model.card.table_columns),
+                "n_shards": plan.n_shards, "seeding": SEEDING, "columns": arrow_schema(model).names,
                 "versions": {"pyarrow": pa.__version__, "onnxruntime": ort.__version__, "numpy": np.__version__},
                 "shards": []}
     previous = prepare_out(out, resume, overwrite)

@@ -37,7 +37,7 @@ class ConfidenceGAN(TabularGAN):
         super()._setup(table)
         tf = self.transformer_
         self.positive_ = table.minority
-        self.features_ = [c.name for c in tf.columns if c.name != table.target]
+        self.features_ = [c.name for c in tf.columns if c.name not in (table.target, table.range_of)]
         x = forest_features(tf.columns, tf.clean(table.train), self.features_)
         y = (table.train[table.target] == self.positive_).to_numpy()
         self.forest_ = RandomForestClassifier(n_estimators=100, random_state=self.config.seed).fit(x, y)

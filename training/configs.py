@@ -20,10 +20,25 @@ EXTRA = {"confgan": dict(confidence_weight=30.0, epochs=800),  # judge-confidenc
 QUICK = dict(epochs=2, eval_every=1, g_hidden=(32,), d_hidden=(32,))
 
 
-def config_for(dataset: str, arch: str, seed: int = 0, quick: bool = False, **overrides) -> GANConfig:
+STEPS = 5_000  # a user's table trains for about this many batches (diabetes: 3,600, credit-g: 4,800)
+
+
+def sized(rows: int) -> dict:
+    """Defaults for a table the product was not built for, from its training rows alone: Adult's
+    batch from 5,000 rows up (credit-g's below), and epochs for about STEPS batches (5 to 2,000)."""
+    batch = 500 if rows >= 5000 else 64
+    epochs = int(min(2000, max(5, round(STEPS / max(1, rows // batch)))))
+    return dict(epochs=epochs, batch_size=batch, eval_every=max(1, epochs // 15))
+
+
+def config_for(dataset: str, arch: str, seed: int = 0, quick: bool = False, rows: int | None = None,
+               **overrides) -> GANConfig:
+    """The settings for ``dataset`` (a built-in name, or any table given its training ``rows``)."""
     if arch not in ARCHS:
         raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
-    settings = {**DEFAULTS[dataset], **EXTRA.get(arch, {}), **(QUICK if quick else {}), **overrides}
+    base = DEFAULTS[dataset] if dataset in DEFAULTS else sized(rows or 0)
+    extra = {k: v for k, v in EXTRA.get(arch, {}).items() if dataset in DEFAULTS or k != "epochs"}
+    settings = {**base, **extra, **(QUICK if quick else {}), **overrides}
     return GANConfig(conditional=arch == "cgan", seed=seed, **settings)
 
 

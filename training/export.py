@@ -23,8 +23,8 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-from explorer.contract import (BankRef, Card, Column, Condition, DataSplit, FileEntry, JudgeRef, Preprocessing,
-                               Training)
+from explorer.contract import (BankRef, Card, Column, Condition, Constant, DataSplit, DateSpec, FileEntry, JudgeRef,
+                               Preprocessing, Ranges, Refused, Source, Training)
 from explorer.data.tables import Table
 from explorer.runtime.models import Model, sha256
 from explorer.runtime.judge import RANGE, forest_features
@@ -134,7 +134,8 @@ def _compare(torch_out, ort_out, columns: list[Column], what: str) -> None:
         raise AssertionError(f"{what}: onnxruntime categories differ from torch in {(t_cat != o_cat).mean():.2%} of cells")
     numeric = [c for c in columns if c.numeric]
     tol = np.array([10.0 ** -c.decimals + 1e-4 * (c.max - c.min) for c in numeric])
-    if t_num.size and (np.abs(t_num - o_num) <= tol).mean() < 0.999:
+    same = (np.abs(t_num - o_num) <= tol) | (np.isnan(t_num) & np.isnan(o_num))  # missing cells: NaN in both
+    if t_num.size and same.mean() < 0.999:
         raise AssertionError(f"{what}: onnxruntime numerics differ from torch beyond rounding")
 
 
@@ -210,9 +211,11 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
         files["discriminator"] = "discriminator.onnx"
     (tmp / "history.json").write_text(json.dumps(gan.history))
     files["history"] = "history.json"
-    train_share = table.train[table.target].value_counts(normalize=True)
-    condition = Condition(type="label", name=table.target, classes=list(gan.classes_),
-                          train_share={k: float(train_share.get(k, 0)) for k in gan.classes_}) if c.conditional else None
+    train_share = table.train[table.target].value_counts(normalize=True) if table.target else {}
+    condition = Condition(type="range" if table.range_of else "label", name=table.target, classes=list(gan.classes_),
+                          train_share={k: float(train_share.get(k, 0)) for k in gan.classes_},
+                          column=table.range_of or None, edges=table.edges if table.range_of else None) \
+        if c.conditional else None
     if confidence:
         condition = _export_judge(gan, tmp)
         files["judge"] = "judge.onnx"
@@ -229,10 +232,10 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
         latent_dim=c.latent_dim,
         latent_distribution="standard normal, drawn with numpy.random.default_rng(seed).standard_normal",
         condition=condition,
-        target=table.target,
-        minority_class=table.minority,
-        columns=tf.columns,
-        table_columns=list(table.train.columns),
+        target=table.target or None,
+        minority_class=table.minority or None,
+        columns=own_columns(tf.columns, table) if table.schema else tf.columns,
+        table_columns=table_columns(table),
         preprocessing=Preprocessing(
             numeric="empirical CDF (sklearn QuantileTransformer, 10,000 quantiles) + logit; ties jittered inside "
                     "their CDF band; inverse in-graph",
@@ -244,6 +247,7 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
                           seconds=round(gan.seconds, 1), code_version=code_version(),
                           torch=torch.__version__, python=platform.python_version(),
                           config=dataclasses.asdict(c)),
+        **(own_table_card(table) if table.schema else {}),
     )
     (tmp / "card.json").write_text(card.to_json())
     if evaluate:
@@ -255,6 +259,37 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
             metrics["instance"] = evaluate_instance(model, table, seed=0, instances=instances)
         metrics["onnxruntime_provider"] = model.provider
         (tmp / "card.json").write_text(card.replace(metrics=metrics).to_json())
+
+
+def table_columns(table: Table) -> list[str]:
+    """The columns a model's rows have: a user table's learned and constant columns in the file's order
+    (and last, a numeric target's range), or a built-in table's columns."""
+    if not table.schema:
+        return list(table.train.columns)
+    return [c.name for c in table.schema.columns if c.kind != "refused"] + ([table.target] if table.range_of else [])
+
+
+def own_columns(columns: list[Column], table: Table) -> list[Column]:
+    """The card's column entries of a user table: each with its missing share and written-back type; dates
+    keep a numeric output slot (whole units after an origin) that readers render as dates."""
+    out = []
+    for col in columns:
+        spec = table.schema[col.name]
+        date = DateSpec(unit=spec.unit, origin=spec.origin) if spec.kind == "datetime" else None
+        out.append(dataclasses.replace(col, missing=round(spec.missing, 6), dtype=spec.dtype, datetime=date))
+    return out
+
+
+def own_table_card(table: Table) -> dict:
+    """What a card of a user table adds: the source file, the schema, constant and refused columns."""
+    ranges = Ranges(name=table.target, column=table.range_of, edges=list(table.edges),
+                    classes=list(table.categories[table.target])) if table.range_of else None
+    source = {k: v for k, v in table.source.items() if k in {f.name for f in dataclasses.fields(Source)}}
+    return {"source": Source(**source), "schema": table.schema.to_dict(), "ranges": ranges,
+            "target_column": table.range_of or table.target or None,
+            "constants": [Constant(name=c.name, value=c.value, dtype=c.dtype)
+                          for c in table.schema.columns if c.kind == "constant"],
+            "refused": [Refused(name=c.name, reason=c.reason) for c in table.schema.refused]}
 
 
 def _export_judge(gan: ConfidenceGAN, tmp: Path) -> Condition:

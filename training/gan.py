@@ -20,8 +20,8 @@ from torch import nn
 from tqdm import tqdm
 
 from explorer.data.tables import Table
-from explorer.metrics.diagnostics import detection_auc_lr, detection_auc_rf, fidelity
-from explorer.runtime.frames import outputs_to_frame
+from explorer.metrics.diagnostics import detection_auc_lr, detection_auc_rf, fidelity, missing_shares
+from explorer.runtime.frames import outputs_to_frame, range_labels
 from training import core
 from training.nets import Discriminator, Generator, HardOneHot, xavier_init
 from training.transforms import TableTransformer, jittered_logits
@@ -84,7 +84,11 @@ class TabularGAN:
         c = self.config
         torch.manual_seed(c.seed)
         self.table_name, self.target = table.name, table.target
-        cats = [col for col in table.categorical if not (c.conditional and col == table.target)]
+        # the target is the condition of a cGAN; a numeric target's ranges are never generated (its values are)
+        cats = [col for col in table.categorical if not ((c.conditional or table.range_of) and col == table.target)]
+        self.ranges_ = (table.range_of, table.edges, table.categories[table.target]) if table.range_of else None
+        self.constants_ = {s.name: s.value for s in table.schema.columns if s.kind == "constant"} \
+            if table.schema else {}
         self.classes_ = list(table.categories[table.target]) if c.conditional else []
         self.transformer_ = TableTransformer(impute=c.impute).fit(table.train, table.numeric, cats, table.categories)
         tf = self.transformer_
@@ -131,9 +135,12 @@ class TabularGAN:
             counts = labels.sum(0)
             weights = (labels / counts).sum(1)
         steps = max(1, n // c.batch_size)
-        bar = tqdm(range(self.epoch, c.epochs), initial=self.epoch, total=c.epochs, disable=not progress,
-                   desc=f"{table.name} {'cGAN' if c.conditional else 'GAN'}", unit="epoch")
-        for epoch in bar:
+        rows_per_epoch = steps * c.batch_size
+        # counted in rows, so the bar shows rows/s and an ETA even when one epoch is a million rows
+        bar = tqdm(total=c.epochs * rows_per_epoch, initial=self.epoch * rows_per_epoch, disable=not progress,
+                   desc=f"{table.name} {'cGAN' if c.conditional else 'GAN'}", unit="row", unit_scale=True,
+                   mininterval=1.0)
+        for epoch in range(self.epoch, c.epochs):
             start = time.perf_counter()
             self.G.train(), self.D.train()
             noise_std = c.instance_noise * (1 - epoch / c.epochs)
@@ -148,6 +155,7 @@ class TabularGAN:
                 d_loss, d_acc = self._d_step(real, cond, noise_std)
                 g_loss = self._g_step(real, cond) if step % c.n_critic == 0 else np.nan
                 sums += (d_loss, np.nan_to_num(g_loss), d_acc)
+                bar.update(c.batch_size)
             self.epoch = epoch + 1
             self.seconds += time.perf_counter() - start
             record = {"epoch": self.epoch, "loss_d": float(sums[0] / steps), "loss_g": float(sums[1] / steps),
@@ -155,11 +163,12 @@ class TabularGAN:
             if self.epoch % c.eval_every == 0 or self.epoch == c.epochs:
                 record.update(self._evaluate(table))
             self.history.append(record)
-            bar.set_postfix({k: round(v, 3) for k, v in record.items() if k != "epoch"})
+            bar.set_postfix({k: round(v, 3) for k, v in record.items()})
             if checkpoint:
                 self._save_checkpoint(Path(checkpoint))
             if c.patience and self.stale >= c.patience:
                 break
+        bar.close()
         if self.best_state is not None:
             self.generator.load_state_dict(self.best_state)
         self.generator.eval()
@@ -247,12 +256,17 @@ class TabularGAN:
         marginals (KS/TV) and joint structure (logistic and forest detection) both count."""
         real = table.train.sample(min(n, len(table.train)), random_state=0)
         fake = self._validation_sample(real)
+        if self.ranges_ and self.target not in fake:
+            fake[self.target] = range_labels(self.ranges_[1], self.ranges_[2], fake[self.ranges_[0]])
         real = self.transformer_.clean(real)
         fid = float(fidelity(real, fake, table.numeric)["complement"].mean())
         det = float(detection_auc_lr(real, fake, table.numeric, folds=3))
         det_rf = float(detection_auc_rf(real, fake, table.numeric, folds=3, max_rows=2000))
         extra = self._extra_validation()
-        score = fid - (det - 0.5) - (det_rf - 0.5) - extra.get("val_penalty", 0.0)
+        gaps = missing_shares(real, fake)  # users' tables: the missing share of each column counts too
+        if len(gaps):
+            extra["val_missing_gap"] = float((gaps["real"] - gaps["synthetic"]).abs().max())
+        score = fid - (det - 0.5) - (det_rf - 0.5) - extra.get("val_penalty", 0.0) - extra.get("val_missing_gap", 0.0)
         if score > self.best_score:
             self.best_score, self.best_epoch, self.stale = score, self.epoch, 0
             self.best_state = copy.deepcopy(self.generator.state_dict())
@@ -281,6 +295,8 @@ class TabularGAN:
         frame = outputs_to_frame(self.transformer_.columns, numeric.numpy(), categorical.numpy())
         if self.config.conditional:
             frame[self.target] = np.asarray(condition["labels"])
+        for name, value in getattr(self, "constants_", {}).items():  # kept, never learned
+            frame[name] = value
         return frame
 
     def _sample_condition(self, n: int, seed: int, labels=None):

@@ -24,14 +24,15 @@ class InstanceGAN(TabularGAN):
     """TabularGAN whose condition is the embedding of one real row."""
 
     def _setup(self, table: Table) -> None:
-        self.space_ = instance_space(table.train, table.numeric, table.categories)
+        own = table.train.drop(columns=[table.target]) if table.range_of else table.train  # ranges: not generated
+        self.space_ = instance_space(own, table.numeric, table.categories)
         super()._setup(table)
         self.embedding_ = embed(self.space_, table.train)
         self.neighbours_ = torch.from_numpy(neighbours(self.embedding_, self.config.instance_k))
         picked = np.random.default_rng(self.config.seed).choice(len(table.train), min(BANK, len(table.train)), replace=False)
         self.bank_ = self.embedding_[np.sort(picked)]
         self.numeric_ = list(table.numeric)
-        self.train_ = table.train
+        self.train_ = own
 
     def _cond_dim(self) -> int:
         return instance_dim(self.space_)
@@ -55,7 +56,7 @@ class InstanceGAN(TabularGAN):
         k = self.config.instance_k
         rng = np.random.default_rng(4321)
         picks = rng.choice(len(self.train_), instances, replace=False)
-        reference = self.train_.sample(500, random_state=1)
+        reference = self.train_.sample(min(500, len(self.train_)), random_state=1)
         ratios, aucs = [], []
         for j, i in enumerate(picks):
             instance = self.train_.iloc[[i]]

@@ -7,6 +7,8 @@ Examples:
   python -m training.run --dataset adult --resume     # continue after an interruption
   python -m training.run --dataset mnist --arch pixel-cgan --threads 2   # a digit model
   python -m training.run --dataset adult --arch icgan  # "more rows like this one" (IC-GAN)
+  python -m training.run --data sales.csv --target region          # your own table (docs/own-table.md)
+  python -m training.run --data houses.parquet --target price --arch cgan   # numeric target: ranges
 """
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ from pathlib import Path
 
 import torch
 
+from explorer.data.readers import InputError
 from explorer.data.tables import TABLES, DataUnavailable, load_table
+from explorer.data.user_tables import load_file
 from explorer.paths import checkpoints_dir
 from training.configs import config_for, parse_override
 from training.export import export
@@ -67,6 +71,14 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser = Parser(prog="python -m training.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="all", help=f"one of {', '.join(TABLES)}, all (the tables) or mnist")
+    parser.add_argument("--data", type=Path, help="your own table: a .csv, .tsv, .parquet or .arff file "
+                        "(replaces --dataset; see docs/own-table.md)")
+    parser.add_argument("--target", help="with --data: the column to condition on (categorical, up to 50 classes, "
+                        "or numeric: conditioned on ranges); without it only an unconditional GAN is trained")
+    parser.add_argument("--name", help="with --data: the model ids' stem (default: the file's stem)")
+    parser.add_argument("--schema", type=Path, help="with --data: a TOML or JSON file overriding column types "
+                        "(and naming the columns of a file without a header row)")
+    parser.add_argument("--split-seed", type=int, default=0, help="with --data: seed of the holdout split")
     parser.add_argument("--arch", default="all", help="gan, cgan, confgan (judge-confidence input), icgan "
                         "(instance input: rows like a chosen one) or all "
                         "(gan and cgan); for mnist: "
@@ -91,6 +103,10 @@ def main(argv: list[str] | None = None) -> list[Path]:
     args = parser.parse_args(argv)
 
     command = "python -m training.run " + shlex.join(argv)
+    if args.data is None and (args.target or args.name or args.schema):
+        parser.error("--target, --name and --schema need --data PATH (your own table)")
+    if args.data is not None:
+        return _own_table(args, command)
     if args.dataset == "mnist":
         if args.arch != "all" and args.arch not in run_digits.ARCHS:
             parser.error(f"--arch {args.arch!r} is not an MNIST architecture; choose one of "
@@ -122,17 +138,48 @@ def main(argv: list[str] | None = None) -> list[Path]:
     except DataUnavailable as exc:
         parser.error(str(exc))
     torch.set_num_threads(args.threads)
-    written = []
-    for (dataset, arch), config in configs.items():
-        table = tables[dataset]
-        model_id = f"{dataset}-{arch}{args.suffix}"
-        ckpt = args.checkpoints / f"{model_id}.pt"
-        gan = ESTIMATORS.get(arch, TabularGAN)(config).fit(table, checkpoint=ckpt, resume=args.resume)
-        path = export(gan, table, model_id, args.out, command, evaluate=not args.no_eval,
-                      instances=5 if args.quick else 50)  # a quick IC-GAN: 5 rows, not 50 (110 s of forests)
-        print(f"exported {path} (best epoch {gan.best_epoch}, {gan.seconds:.0f} s)")
-        written.append(path)
-    return written
+    return [_train(tables[dataset], arch, config, args, command) for (dataset, arch), config in configs.items()]
+
+
+def _train(table, arch: str, config, args, command: str) -> Path:
+    """Fit one model of ``table`` (checkpointed, resumable) and export it atomically."""
+    model_id = f"{table.name}-{arch}{args.suffix}"
+    ckpt = args.checkpoints / f"{model_id}.pt"
+    gan = ESTIMATORS.get(arch, TabularGAN)(config).fit(table, checkpoint=ckpt, resume=args.resume)
+    path = export(gan, table, model_id, args.out, command, evaluate=not args.no_eval,
+                  instances=5 if args.quick else 50)  # a quick IC-GAN: 5 rows, not 50 (110 s of forests)
+    print(f"exported {path} (best epoch {gan.best_epoch}, {gan.seconds:.0f} s)")
+    return path
+
+
+def _own_table(args, command: str) -> list[Path]:
+    """Train and export models of the user's file; bad input exits with code 2 and one line, writing nothing."""
+    archs = ["gan", "cgan"] if args.arch == "all" and args.target else ["gan"] if args.arch == "all" else [args.arch]
+    try:
+        if any(a != "gan" for a in archs) and not args.target:
+            raise InputError(f"--arch {args.arch} is conditional and needs --target COLUMN; give the column to "
+                             "condition on, or use --arch gan")
+        overrides = dict(parse_override(s) for s in args.set)
+        if args.epochs:
+            overrides["epochs"] = args.epochs
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", args.name or args.data.stem).strip("-.")
+        if not name:
+            raise InputError(f"--name {args.name!r} has no letters or digits; model ids use A-Z, a-z, 0-9, . _ -")
+        table = load_file(args.data, args.target, args.schema, name, seed=args.split_seed)
+        configs = {a: config_for(table.name, a, args.seed, args.quick, rows=len(table.train), **overrides)
+                   for a in archs}
+    except (InputError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    print(table.schema.pretty(f"{args.data.name}"))
+    if table.source["dropped_rows"]:
+        print(f"{table.source['dropped_rows']:,} rows without a {args.target} value are left out")
+    target = f", stratified by {table.range_of or table.target}" if table.target else ""
+    print(f"train {len(table.train):,} rows, holdout {len(table.holdout):,} rows (split seed {args.split_seed}{target})")
+    if table.range_of:
+        print(f"{table.range_of} is numeric: models condition on its ranges {', '.join(table.categories[table.target])}")
+    torch.set_num_threads(args.threads)
+    return [_train(table, arch, config, args, command) for arch, config in configs.items()]
 
 
 if __name__ == "__main__":

@@ -8,6 +8,10 @@ jitter inside the tie's CDF band (a randomised probability integral transform), 
 mass becomes an interval the generator can hit with a continuous output; the inverse maps the
 whole interval back to the one value. Categoricals are one-hot.
 
+Missing values: a categorical's missing cells are one more level (null in the card); a numeric
+column with missing cells gets a two-level indicator block learned jointly with everything else,
+its missing cells sit at the CDF's middle, and the decoder writes NaN where the indicator says so.
+
 The inverse (sigmoid, linear interpolation in the quantile table, rounding to the column's
 decimals, argmax) and the forward map used by the exported discriminator are plain tensor
 ops, so ``torch.onnx.export`` carries them into the graph and the app gets decoded rows.
@@ -23,6 +27,7 @@ from sklearn.preprocessing import QuantileTransformer
 from torch import nn
 
 from explorer.contract import Column
+from explorer.data.schema import MISSING_LEVEL  # the level a categorical's missing cells take; null in the card
 
 EPS = 1e-4  # keeps the logit finite: encoded values lie in about [-9.2, 9.2]
 
@@ -41,6 +46,7 @@ class NumericColumn:
     quantiles: np.ndarray  # value at evenly spaced CDF levels 0..1
     sorted_values: np.ndarray
     decimals: int
+    missing: bool = False  # has missing cells: an indicator block follows the categoricals
 
     @property
     def card(self) -> Column:
@@ -72,7 +78,8 @@ class CategoricalColumn:
 
     @property
     def card(self) -> Column:
-        return Column(name=self.name, type="categorical", categories=list(self.categories))
+        return Column(name=self.name, type="categorical",
+                      categories=[None if c == MISSING_LEVEL else c for c in self.categories])
 
 
 class TableTransformer:
@@ -94,22 +101,33 @@ class TableTransformer:
         self.numeric_order_ = list(numeric)
         self.categorical_ = []
         for col in categorical:
-            known = (categories or {}).get(col) or sorted(df[col].unique())
+            known = list((categories or {}).get(col) or sorted(df[col].dropna().unique()))
+            if df[col].isna().any() and MISSING_LEVEL not in known:
+                known.append(MISSING_LEVEL)
             cats = [c for c in known if not (self.impute and c == self.missing)]
             self.categorical_.append(CategoricalColumn(col, cats))
         self.derived_ = [d for d in (self._derived(df, col) for col in numeric) if d is not None]
         derived = {d.name for d in self.derived_}
         self.numeric_ = []
         for col in (c for c in numeric if c not in derived):
-            values = df[col].to_numpy(float)
-            qt = QuantileTransformer(n_quantiles=min(self.n_quantiles, len(values)), subsample=None)
-            qt.fit(values[:, None])
-            self.numeric_.append(NumericColumn(col, qt.quantiles_[:, 0].copy(), np.sort(values),
-                                               _decimals(values)))
+            full = df[col].to_numpy(float)
+            values = full[~np.isnan(full)]
+            n_q = min(self.n_quantiles, len(full))  # one table size for all columns, gaps or not
+            if len(values) == len(full):
+                qt = QuantileTransformer(n_quantiles=n_q, subsample=None).fit(values[:, None])
+                quantiles = qt.quantiles_[:, 0].copy()
+            else:  # the same levels QuantileTransformer uses, over the present values only
+                quantiles = np.quantile(values, np.linspace(0, 1, n_q))
+            self.numeric_.append(NumericColumn(col, quantiles, np.sort(values), _decimals(values),
+                                               missing=len(values) < len(full)))
         return self
 
     def _derived(self, df: pd.DataFrame, col: str) -> DerivedColumn | None:
+        if df[col].isna().any():
+            return None
         for cat in self.categorical_:
+            if df[cat.name].isna().any():
+                continue
             per_category = df.groupby(cat.name, observed=True)[col]
             if per_category.nunique().max() == 1 and df[cat.name].value_counts().min() >= 5:
                 first = per_category.first()
@@ -128,8 +146,14 @@ class TableTransformer:
         return df
 
     @property
+    def indicators(self) -> list[int]:
+        """Indices (among the modelled numerics) of the columns with a missing-value indicator."""
+        return [i for i, c in enumerate(self.numeric_) if c.missing]
+
+    @property
     def cat_sizes(self) -> list[int]:
-        return [len(c.categories) for c in self.categorical_]
+        """One-hot block sizes: the categoricals, then a 2-level block (present, missing) per indicator."""
+        return [len(c.categories) for c in self.categorical_] + [2] * len(self.indicators)
 
     @property
     def dim(self) -> int:
@@ -146,19 +170,25 @@ class TableTransformer:
         lows, highs = [], []
         for col in self.numeric_:
             v, n = df[col.name].to_numpy(float), len(col.sorted_values)
-            lows.append(np.searchsorted(col.sorted_values, v, "left") / n)
-            highs.append(np.searchsorted(col.sorted_values, v, "right") / n)
+            gap = np.isnan(v)  # a missing cell sits at the CDF's middle; its indicator carries the fact
+            lows.append(np.where(gap, 0.5, np.searchsorted(col.sorted_values, v, "left") / n))
+            highs.append(np.where(gap, 0.5, np.searchsorted(col.sorted_values, v, "right") / n))
         return np.stack(lows, 1).astype(np.float32), np.stack(highs, 1).astype(np.float32)
 
     def one_hot(self, df: pd.DataFrame) -> np.ndarray:
         df = self.clean(df)
         blocks = []
         for col in self.categorical_:
-            codes = pd.Categorical(df[col.name], categories=col.categories).codes
+            values = df[col.name]
+            if MISSING_LEVEL in col.categories:
+                values = values.astype(object).where(values.notna(), MISSING_LEVEL)
+            codes = pd.Categorical(values, categories=col.categories).codes
             if (codes < 0).any():
                 bad = df[col.name][codes < 0].iloc[0]
                 raise ValueError(f"column {col.name!r} has value {bad!r} not seen in training")
             blocks.append(np.eye(len(col.categories), dtype=np.float32)[codes])
+        for i in self.indicators:
+            blocks.append(np.eye(2, dtype=np.float32)[df[self.numeric_[i].name].isna().to_numpy().astype(int)])
         return np.concatenate(blocks, 1) if blocks else np.zeros((len(df), 0), np.float32)
 
     def decoder(self) -> "Decoder":
@@ -181,6 +211,7 @@ class _Tables(nn.Module):
         self.register_buffer("quantiles", torch.tensor(q, dtype=torch.float32))
         self.register_buffer("scale", torch.tensor([10.0**c.decimals for c in tf.numeric_], dtype=torch.float32))
         self.n_numeric, self.cat_sizes = len(tf.numeric_), tf.cat_sizes
+        self.n_categorical, self.indicators = len(tf.categorical_), tf.indicators
         modeled = {c.name: i for i, c in enumerate(tf.numeric_)}
         derived = {d.name: d for d in tf.derived_}
         cat_index = {c.name: j for j, c in enumerate(tf.categorical_)}
@@ -217,6 +248,12 @@ class Decoder(_Tables):
         for size in self.cat_sizes:
             codes.append(torch.argmax(x[:, start:start + size], dim=1))
             start += size
+        if self.indicators:  # missing where the indicator block chose its second level
+            flags = {i: codes[self.n_categorical + k] == 1 for k, i in enumerate(self.indicators)}
+            never = torch.zeros_like(modeled[:, 0], dtype=torch.bool)
+            gap = torch.stack([flags.get(i, never) for i in range(self.n_numeric)], 1)
+            modeled = torch.where(gap, torch.full_like(modeled, float("nan")), modeled)
+        codes = codes[: self.n_categorical]
         categorical = torch.stack(codes, 1) if codes else torch.zeros((x.shape[0], 0), dtype=torch.long)
         columns = [modeled[:, i] if kind == "model" else getattr(self, f"lookup_{i}")[codes[j]]
                    for kind, i, j in self.layout]
@@ -230,13 +267,17 @@ class Encoder(_Tables):
     def forward(self, numeric: torch.Tensor, categorical: torch.Tensor) -> torch.Tensor:
         q = self.quantiles.unsqueeze(0)  # [1, n_num, n_q]
         lo, hi = q[..., :-1], q[..., 1:]
-        x = numeric[:, self.modeled_index].unsqueeze(-1)  # derived columns carry no information
+        x = numeric[:, self.modeled_index]  # derived columns carry no information
+        gap = torch.isnan(x)
+        x = torch.where(gap, torch.zeros_like(x), x).unsqueeze(-1)
         width = hi - lo
         ramp = torch.clamp((x - lo) / torch.clamp(width, min=1e-12), 0, 1)
         step = 0.5 * (torch.sign(x - lo) + 1)  # tie band: a value equal to a flat segment sits in its middle
         u = torch.where(width > 0, ramp, step).mean(-1)
-        u = u.clamp(EPS, 1 - EPS)
+        u = torch.where(gap, torch.full_like(u, 0.5), u.clamp(EPS, 1 - EPS))  # missing: the CDF's middle, as in training
         parts = [torch.log(u) - torch.log1p(-u)]  # torch.logit would name a graph value "logit", the output's name
-        for j, size in enumerate(self.cat_sizes):
-            parts.append(nn.functional.one_hot(categorical[:, j].long(), size).float())
+        for j in range(self.n_categorical):
+            parts.append(nn.functional.one_hot(categorical[:, j].long(), self.cat_sizes[j]).float())
+        for i in self.indicators:
+            parts.append(nn.functional.one_hot(gap[:, i].long(), 2).float())
         return torch.cat(parts, 1)

@@ -19,7 +19,7 @@ DISCRIMINATOR_ROWS = 500  # per side: the fooled rate's standard error ≤ 2.2 p
 def _real(model_id: str, cls: str = ALL):
     """(train, holdout, numeric, target): the real rows as a model saw them, optionally one class only."""
     card = load_model(model_id).card
-    table = real_table(card.dataset)
+    table = real_table(card)
     train, holdout = an.real_frames(card, table.train, table.holdout)
     target = card.target or table.target
     if cls != ALL:
@@ -180,7 +180,7 @@ def privacy(model_id: str, n: int, seed: int, cls: str = ALL) -> dict:
 def per_class(model_id: str, n: int, seed: int) -> pd.DataFrame:
     train, holdout, synth, numeric, target = _frames(model_id, n, seed)
     real = real_reference(holdout, n, seed)
-    classes = list(real_table(load_model(model_id).card.dataset).categories[target])
+    classes = list(real_table(load_model(model_id).card).categories[target])
     with heavy():
         table = an.per_class(real, synth, target, numeric, classes, seed=seed)
     table.insert(table.columns.get_loc("KS/TV complement") + 1, "perfect generator KS/TV", [

@@ -40,7 +40,7 @@ def _embedding(model_id: str, signature: str) -> np.ndarray:
 
 
 def _frames(model: Model) -> dict[str, pd.DataFrame]:
-    table = state.real_table(model.card.dataset)
+    table = state.real_table(model.card)
     train, holdout = an.real_frames(model.card, table.train, table.holdout)
     return {"training": train, "holdout": holdout}
 

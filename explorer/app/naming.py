@@ -28,7 +28,7 @@ METRICS = {
     "recall": ("Recall", "↑", "high", "Share of real images inside the samples' k-NN balls (k = 3): diversity."),
 }
 KINDS = {None: "unconditional", "label": "class-conditional", "confidence": "confidence-conditioned",
-         "instance": "instance-conditioned"}
+         "instance": "instance-conditioned", "range": "range-conditioned"}
 _JARGON = re.compile(r"\bR\d+\b:?\s*")  # the reference reports' short names (R1 … R5) mean nothing to a reader
 
 
@@ -74,6 +74,8 @@ def condition_text(card: Card) -> str:
         return f"confidence that {c.target or 'the target'} = {c.positive_class or '?'}"
     if c.type == "instance":
         return "a real row to imitate"
+    if c.type == "range":
+        return f"{c.column} in {len(c.classes or [])} ranges"
     classes = [str(x) for x in c.classes or []]
     if not classes:
         return c.name

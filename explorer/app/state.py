@@ -21,7 +21,9 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explorer import inputs
+from explorer.contract import Card
 from explorer.inputs import SEED_MAX
+from explorer.runtime.frames import typed_frame
 from explorer.runtime.models import MAX_ROWS, Model, ModelError, discover, models_root
 from explorer.text import brief
 from explorer.app.failures import fragment as guarded_fragment
@@ -256,7 +258,22 @@ def sample_csv(model_id: str, n: int, seed: int, mix, columns: list):
     """A download button's deferred CSV: only the keys are kept with the button (Streamlit holds it while
     the session shows it), and the rows come from the cache when clicked, not a copy per session."""
     from explorer.runtime.frames import csv_text
+    card = load_model(model_id).card
+    if card.schema:  # a user's table: dates as dates, in its own types
+        return lambda: shown(card, sample(model_id, n, seed, mix)).to_csv(index=False)
     return lambda: csv_text(sample(model_id, n, seed, mix), columns)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _between(root: str, model_id: str, signature: tuple, n: int, seed: int, low: float, high: float):
+    model = _load(root, model_id, signature)
+    return model.sample_between(n, seed, low, high), model.range_mix(low, high)
+
+
+def sample_between(model_id: str, n: int, seed: int, low: float, high: float) -> tuple[pd.DataFrame, dict]:
+    """Cached ``Model.sample_between`` and the mix of ranges it asked for; ValueError when impossible."""
+    root = models_root()
+    return _between(str(root), model_id, model_signature(model_id), n, seed, float(low), float(high))
 
 
 def arrow(frame: pd.DataFrame) -> pa.Table:
@@ -284,7 +301,13 @@ def _view(root: str, model_id: str, signature: str, n: int, seed: int, mix, nume
     rows = _rows(root, model_id, signature, n, seed, mix)
     with heavy():
         num, cat = summary(rows, list(numeric))
-        return arrow(rows.head(PREVIEW_ROWS)), arrow(num.rename_axis("column").reset_index()), arrow(cat)
+        preview = shown(_load(root, model_id, signature).card, rows.head(PREVIEW_ROWS))
+        return arrow(preview), arrow(num.rename_axis("column").reset_index()), arrow(cat)
+
+
+def shown(card, rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows as a person reads them: a user table's dates as dates, its integers and booleans as such."""
+    return typed_frame(card, rows)
 
 
 def sample_view(model_id: str, n: int, seed: int, numeric: list[str], mix=None) -> tuple[pa.Table, pa.Table, pa.Table]:
@@ -303,19 +326,35 @@ def _real_table(name: str, folder: str):
     return load_table(name)
 
 
-def real_table(name: str):
-    """The real ``explorer.data.tables.Table``; raises ``DataUnavailable`` (a FileNotFoundError) when missing.
-    Cached per data folder, so pointing ``GAN_EXPLORER_DATA`` elsewhere takes effect at once."""
-    return _real_table(name, os.environ.get("GAN_EXPLORER_DATA", "data"))
+@st.cache_resource(show_spinner="Loading the real data…", max_entries=4)
+def _user_table(key: str, folder: str):
+    from explorer.data.user_tables import load_for_card
+    return load_for_card(json.loads(key))
+
+
+def real_table(card: Card | str):
+    """The real ``explorer.data.tables.Table`` a model (its card, or a built-in dataset's name) was judged on;
+    raises ``DataUnavailable`` (a FileNotFoundError) when missing. A user table's is rebuilt from its source
+    file. Cached per data folder, so pointing ``GAN_EXPLORER_DATA`` elsewhere takes effect at once."""
+    folder = os.environ.get("GAN_EXPLORER_DATA", "data")
+    if isinstance(card, Card) and card.source:
+        data = card.to_dict()
+        key = json.dumps({k: data.get(k) for k in ("dataset", "source", "schema", "target_column")}, sort_keys=True)
+        return _user_table(key, folder)
+    return _real_table(card.dataset if isinstance(card, Card) else card, folder)
 
 
 def data_help(exc: Exception, dataset: str) -> str:
     """How to make real data available, for the pages that need it (no server path in it)."""
     from explorer.data.tables import DATA_ENV, OPENML_IDS, data_dir
-    ident = OPENML_IDS.get(dataset, "?")
+    from explorer.data.user_tables import SourceUnavailable
     details = str(exc)
     for folder in {str(data_dir().resolve()), str(data_dir())}:
         details = details.replace(folder, "the data folder")
+    if isinstance(exc, SourceUnavailable):  # a user's table: only its own file will do
+        return (f"The real **{dataset}** data is not available, so this comparison cannot be made "
+                f"(sampling, conditioning and interpolation still work from the model alone).\n\n{details}")
+    ident = OPENML_IDS.get(dataset, "?")
     return (f"The real **{dataset}** data is not available, so this comparison cannot be made "
             f"(sampling, conditioning and interpolation still work from the models alone).\n\n"
             f"Set the environment variable `{DATA_ENV}` on the server to a folder holding the dataset files, "

@@ -21,11 +21,14 @@ import numpy as np
 import pandas as pd
 
 from explorer.data.readers import InputError
+from explorer.runtime.frames import MISSING_LEVEL  # noqa: F401  (re-exported for the data side)
 
 KINDS = ("numeric", "categorical", "datetime", "constant", "refused")
 OVERRIDE_TYPES = ("numeric", "categorical", "datetime", "ignore")
 LOW_CARDINALITY = 10  # an integer column with at most this many distinct values is categorical
-IDENTIFIER_SHARE = 0.95  # a string/integer column whose values are this distinct names rows: refused
+IDENTIFIER_SHARE = 0.95  # an integer column whose values are this distinct (and consecutive) numbers rows
+ID_LIKE_SHARE = 0.5  # a string column with more distinct values than this share of rows (and over
+# HIGH_CARDINALITY of them) names rows, not groups: most of its values occur once or twice
 TEXT_WORDS = 4  # median words per value from which a mostly-distinct string column is free text
 HIGH_CARDINALITY = 20  # categoricals with more distinct values than this are high-cardinality:
 COVERAGE = 0.99  # they categoricals keep the levels covering this share of rows ...
@@ -205,14 +208,13 @@ def _inferred(name: str, series: pd.Series) -> ColumnSpec:
         return _datetime(name, series, missing, fmt)
     distinct = len(counts)
     share = distinct / len(present)
-    if share > 0.5 and distinct > 20:
+    if share > ID_LIKE_SHARE and distinct > HIGH_CARDINALITY:
         words = strings.sample(min(distinct, SAMPLE), random_state=0).str.split().str.len().median()
         if words >= TEXT_WORDS:
             return ColumnSpec(name, "refused", dtype="string", missing=missing,
                               reason=f"free text: {distinct:,} distinct values of {words:.0f} words (median)")
-        if share >= IDENTIFIER_SHARE:
-            return ColumnSpec(name, "refused", dtype="string", missing=missing,
-                              reason=f"identifier: {distinct:,} distinct values in {len(present):,} rows")
+        return ColumnSpec(name, "refused", dtype="string", missing=missing,
+                          reason=f"identifier: {distinct:,} distinct values in {len(present):,} rows")
     return _categorical(name, counts, missing, "string")
 
 
@@ -353,17 +355,22 @@ def _encode(spec: ColumnSpec, series: pd.Series) -> pd.Series:
         step = UNITS[spec.unit] * 10**9
         values = (ns.to_numpy("datetime64[ns]").astype(np.int64) - pd.Timestamp(spec.origin).value) / step
         return pd.Series(np.where(ns.isna(), np.nan, values), index=series.index)
+    text = canonical(series, spec.dtype)
+    kept = set(spec.levels)
+    return text.where(text.isin(kept) | text.isna(), OTHER if OTHER in kept else np.nan)
+
+
+def canonical(series: pd.Series, dtype: str) -> pd.Series:
+    """A categorical's values as the strings its levels are spelled in (NaN where missing)."""
     codes, uniques = pd.factorize(series)  # map each distinct value once, then take: 1M rows in ~0.1 s
     uniques = pd.Series(uniques)
-    if spec.dtype == "int":
+    if dtype == "int":
         text = pd.to_numeric(uniques, errors="coerce").round().astype("Int64").astype(str)
-    elif spec.dtype == "bool":
+    elif dtype == "bool":
         text = uniques.map(lambda v: str(bool(v)))
     else:
         text = uniques.astype(str).str.strip()
-    kept = set(spec.levels)
-    text = text.where(text.isin(kept), OTHER if OTHER in kept else np.nan).to_numpy(object)
-    out = np.where(codes >= 0, np.append(text, np.nan)[codes], np.nan)
+    out = np.append(text.to_numpy(object), np.nan)[codes]  # code -1 (missing) takes the appended NaN
     return pd.Series(out, index=series.index, dtype=object)
 
 

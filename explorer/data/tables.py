@@ -59,6 +59,12 @@ class Table:
     categories: dict[str, list[str]]
     split: str
     minority: str = field(default="")
+    # users' own files (explorer/data/user_tables.py): the inferred schema, the source file's
+    # name/sha256/rows, and for a numeric target the column whose quantile bins ``target`` holds
+    schema: object = None
+    source: dict | None = None
+    range_of: str = ""
+    edges: list[float] | None = None
 
     @property
     def columns(self) -> list[str]:

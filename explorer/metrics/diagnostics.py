@@ -12,6 +12,7 @@ import sklearn
 from scipy.stats import ks_2samp
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import StratifiedKFold, cross_validate
@@ -22,16 +23,42 @@ from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, S
 WORKING_MB = 64  # scikit-learn's chunk size for pairwise distances (its default, 1 GB, is per concurrent request)
 
 
+MISSING = "(missing)"  # how a missing categorical cell is counted and encoded by every metric here
+
+
 def _categorical(df: pd.DataFrame, numeric: list[str]) -> list[str]:
     return [c for c in df.columns if c not in numeric]
+
+
+def comparable(df: pd.DataFrame, numeric: list[str]) -> pd.DataFrame:
+    """Missing categorical cells (NaN or None) as one level, so users' tables with gaps compare like
+    any other; numeric NaN stays (KS skips it, forests split on it, the linear models impute it)."""
+    gaps = [c for c in _categorical(df, numeric) if df[c].isna().any()]
+    if not gaps:
+        return df
+    df = df.copy()
+    for c in gaps:
+        df[c] = df[c].astype(object).where(df[c].notna(), MISSING)
+    return df
+
+
+def missing_shares(real: pd.DataFrame, synth: pd.DataFrame) -> pd.DataFrame:
+    """Per column with any missing cell: the real and the synthetic share of missing cells."""
+    cols = [c for c in real.columns if real[c].isna().any() or (c in synth and synth[c].isna().any())]
+    return pd.DataFrame({"column": cols, "real": [float(real[c].isna().mean()) for c in cols],
+                         "synthetic": [float(synth[c].isna().mean()) for c in cols]})
 
 
 def fidelity(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str]) -> pd.DataFrame:
     """Per column: KS statistic (numeric) or total-variation distance (categorical), and 1 − it."""
     rows = []
+    real, synth = comparable(real, numeric), comparable(synth, numeric)
     for col in real.columns:
         if col in numeric:
-            stat, kind = ks_2samp(real[col].to_numpy(float), synth[col].to_numpy(float)).statistic, "KS"
+            a, b = real[col].to_numpy(float), synth[col].to_numpy(float)
+            a, b = a[~np.isnan(a)], b[~np.isnan(b)]  # missing shares are compared by missing_shares
+            stat = ks_2samp(a, b).statistic if len(a) and len(b) else float(len(a) != len(b))
+            kind = "KS"
         else:
             p = real[col].value_counts(normalize=True)
             q = synth[col].value_counts(normalize=True)
@@ -63,6 +90,7 @@ def _balanced(real, synth, max_rows, seed):
     n = min(len(real), len(synth), max_rows)
     x = pd.concat([real.sample(n, random_state=seed), synth[real.columns].sample(n, random_state=seed)],
                   ignore_index=True)
+    x = x.astype({c: object for c in x.columns if x[c].dtype == object})
     y = np.r_[np.zeros(n), np.ones(n)]
     return x, y
 
@@ -72,7 +100,8 @@ def _detector(kind: str, numeric: list[str], categorical: list[str], seed: int, 
     if kind == "rf":
         prep = ColumnTransformer([("num", "passthrough", numeric), ("cat", onehot, categorical)])
         return make_pipeline(prep, RandomForestClassifier(trees, min_samples_leaf=leaf, n_jobs=-1, random_state=seed))
-    prep = ColumnTransformer([("num", StandardScaler(), numeric), ("cat", onehot, categorical)])
+    scale = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
+    prep = ColumnTransformer([("num", scale, numeric), ("cat", onehot, categorical)])
     # liblinear: the same AUC as lbfgs to 4 decimals on Adult's one-hots, about 7x faster
     return make_pipeline(prep, LogisticRegression(max_iter=2000, solver="liblinear"))
 
@@ -87,7 +116,7 @@ def detection(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str], kind:
     """
     numeric = [c for c in numeric if c in real.columns]
     categorical = _categorical(real, numeric)
-    x, y = _balanced(real, synth, max_rows, seed)
+    x, y = _balanced(comparable(real, numeric), comparable(synth, numeric), max_rows, seed)
     model = _detector(kind, numeric, categorical, seed, trees, leaf)
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
     fitted = cross_validate(model, x, y, cv=cv, return_estimator=True, return_indices=True)
@@ -98,10 +127,11 @@ def detection(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str], kind:
     result = {"auc": float(roc_auc_score(y, p)), "roc": pd.DataFrame({"fpr": fpr, "tpr": tpr})}
     if kind == "rf":
         parts = []
+        by_length = sorted(categorical, key=len, reverse=True)  # 'a_b' before 'a' when both are columns
         for estimator in fitted["estimator"]:
             names = estimator[0].get_feature_names_out()
             column = [n.split("__", 1)[1] for n in names]
-            column = [next(c for c in categorical if n.startswith(c + "_")) if n not in numeric else n for n in column]
+            column = [n if n in numeric else next(c for c in by_length if n.startswith(c + "_")) for n in column]
             parts.append(pd.Series(estimator[-1].feature_importances_, index=names).groupby(column).sum())
         result["importance"] = pd.concat(parts, axis=1).mean(axis=1).sort_values(ascending=False)
     return result
@@ -116,7 +146,9 @@ def detection_auc_lr(real, synth, numeric, **kw) -> float:
 
 
 def utility_auc(train: pd.DataFrame, test: pd.DataFrame, target: str, numeric: list[str], seed: int = 0) -> float:
-    """AUC on ``test`` of R1's random forest (100 trees, sklearn defaults) trained on ``train``."""
+    """AUC on ``test`` of R1's random forest (100 trees, sklearn defaults) trained on ``train``;
+    more than two classes: the macro one-vs-rest AUC."""
+    train, test = comparable(train, numeric), comparable(test, numeric)
     features = [c for c in train.columns if c != target]
     categorical = [c for c in features if c not in numeric]
     prep = ColumnTransformer([("num", "passthrough", [c for c in numeric if c in features]),
@@ -127,8 +159,16 @@ def utility_auc(train: pd.DataFrame, test: pd.DataFrame, target: str, numeric: l
     if train[target].nunique() < 2:
         return 0.5  # a one-class training set predicts nothing
     model.fit(train[features], train[target])
+    proba = model.predict_proba(test[features])
+    if len(classes) > 2:  # classes the training rows lack get probability 0
+        full = np.zeros((len(test), len(classes)))
+        for j, c in enumerate(model.classes_):
+            if c in classes:
+                full[:, classes.index(c)] = proba[:, j]
+        full /= np.maximum(full.sum(1, keepdims=True), 1e-12)
+        return float(roc_auc_score(test[target], full, multi_class="ovr", labels=classes))
     positive = list(model.classes_).index(classes[-1]) if classes[-1] in model.classes_ else 0
-    return float(roc_auc_score(test[target] == classes[-1], model.predict_proba(test[features])[:, positive]))
+    return float(roc_auc_score(test[target] == classes[-1], proba[:, positive]))
 
 
 def efficacy(real_train, synth, holdout, target, numeric, seed: int = 0) -> dict:
@@ -178,7 +218,8 @@ def correlation_similarity(real: pd.DataFrame, synth: pd.DataFrame, numeric: lis
 def distance_space(train: pd.DataFrame, numeric: list[str]):
     """Min-max scaled numerics + one-hot categoricals, fitted on ``train``."""
     categorical = _categorical(train, numeric)
-    return ColumnTransformer([("num", MinMaxScaler(), numeric),
+    scale = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), MinMaxScaler())
+    return ColumnTransformer([("num", scale, numeric),
                               ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical)]
                              ).fit(train)
 
@@ -187,6 +228,7 @@ def distance_to_closest(train, synth, holdout, numeric, max_rows: int = 5000, se
     """Distance from each synthetic row (and, as the yardstick, each holdout row) to its nearest
     training row, in min-max-scaled numerics + one-hots. Synthetic rows much closer than holdout
     rows would mean the generator memorises."""
+    train, synth, holdout = (comparable(f, numeric) for f in (train, synth, holdout))
     space = distance_space(train, numeric)
     nn = NearestNeighbors(n_neighbors=1).fit(space.transform(train))
     n = min(max_rows, len(synth), len(holdout))

@@ -16,6 +16,9 @@ from explorer.metrics.instances import locality, neighbours
 from explorer.runtime.models import Model
 
 
+MAX_TRAIN_ROWS = 100_000  # real training rows the metrics use (Adult's 32,561 all count)
+
+
 def evaluate_tabular(model: Model, table: Table, seed: int = 0, max_rows: int = 10_000,
                      per_class: bool = True) -> dict:
     """Holdout metrics of ``model``; synthetic rows are as many as the real training rows."""
@@ -23,17 +26,23 @@ def evaluate_tabular(model: Model, table: Table, seed: int = 0, max_rows: int = 
     modes = model.card.imputed_modes
     if modes:
         train, holdout = (df.replace({c: {"?": m} for c, m in modes.items()}) for df in (train, holdout))
+    if len(train) > MAX_TRAIN_ROWS:  # a million-row table: forests and neighbours on a seeded subsample
+        train = train.sample(MAX_TRAIN_ROWS, random_state=seed)
     synth = model.sample(len(train), seed=seed)
     numeric = table.numeric
     fid = dg.fidelity(holdout, synth, numeric)
     rf = dg.detection(holdout, synth, numeric, "rf", max_rows=max_rows, seed=seed)
     lr = dg.detection(holdout, synth, numeric, "lr", max_rows=max_rows, seed=seed)
-    eff = dg.efficacy(train, synth, holdout, table.target, numeric, seed=seed)
+    # a numeric target is predicted as its range, from the other columns (its own values would give it away)
+    drop = [table.range_of] if table.range_of else []
+    eff = dg.efficacy(train.drop(columns=drop), synth.drop(columns=drop), holdout.drop(columns=drop),
+                      table.target, numeric, seed=seed) if table.target else {}
     dcr = dg.distance_to_closest(train, synth, holdout, numeric, seed=seed)
     metrics = {
         "rows_synthetic": len(synth), "rows_holdout": len(holdout),
         "detection_rf_auc": rf["auc"], "detection_lr_auc": lr["auc"],
-        "efficacy_ratio": eff["ratio"], "real_auc": eff["real_auc"], "synthetic_auc": eff["synthetic_auc"],
+        **({"efficacy_ratio": eff["ratio"], "real_auc": eff["real_auc"], "synthetic_auc": eff["synthetic_auc"]}
+           if eff else {}),
         "mean_ks_tv_complement": float(fid["complement"].mean()),
         "column_complement": dict(zip(fid["column"], fid["complement"].round(4))),
         "correlation_similarity": dg.correlation_similarity(holdout, synth, numeric),
@@ -47,7 +56,11 @@ def evaluate_tabular(model: Model, table: Table, seed: int = 0, max_rows: int = 
         n = min(len(holdout), max_rows)
         metrics["fooled_rate"] = dg.fooled_rate(model.discriminate(holdout.sample(n, random_state=seed)),
                                                 model.discriminate(synth.sample(n, random_state=seed)))
-    if per_class:
+    missing = dg.missing_shares(holdout, synth)
+    if len(missing):
+        metrics["missing_share"] = {r.column: {"real": round(r.real, 4), "synthetic": round(r.synthetic, 4)}
+                                    for r in missing.itertuples()}
+    if per_class and table.target:
         metrics["per_class"] = {str(c): _class_metrics(holdout, synth, table, c, seed) for c in table.categories[table.target]}
     return metrics
 

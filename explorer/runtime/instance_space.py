@@ -17,13 +17,17 @@ from explorer.contract import InstanceSpace, SpaceLevels, SpaceRange
 if TYPE_CHECKING:
     import pandas as pd
 
+from explorer.runtime.frames import MISSING_LEVEL, category_codes
+
 
 def instance_space(frame: pd.DataFrame, numeric: list[str], categories: dict[str, list[str]]) -> InstanceSpace:
     """The card's description of the space, fitted on real training rows (every column, target included)."""
     return InstanceSpace(
-        numeric=[SpaceRange(name=c, min=float(frame[c].min()), max=float(frame[c].max()))
+        numeric=[SpaceRange(name=c, min=float(frame[c].min()), max=float(frame[c].max()),
+                            missing=True if frame[c].isna().any() else None)
                  for c in frame.columns if c in numeric],
-        categorical=[SpaceLevels(name=c, categories=list(categories[c])) for c in frame.columns if c not in numeric])
+        categorical=[SpaceLevels(name=c, categories=[None if v == MISSING_LEVEL else v for v in categories[c]])
+                     for c in frame.columns if c not in numeric and c in categories])
 
 
 def instance_dim(space: InstanceSpace) -> int:
@@ -41,11 +45,16 @@ def embed(space: InstanceSpace, frame: pd.DataFrame) -> np.ndarray:
     parts = []
     for c in space.numeric:
         values = pd.to_numeric(frame[c.name], errors="coerce").to_numpy(np.float64)
-        if not np.isfinite(values).all():
+        gap = np.isnan(values) & frame[c.name].isna().to_numpy() if c.missing else False
+        if not np.isfinite(np.where(gap, 0.0, values)).all():
             raise ValueError(f"column {c.name!r} of the instance must be a finite number")
-        parts.append(((values - c.min) / max(c.max - c.min, 1e-12))[:, None])
+        scaled = (values - c.min) / max(c.max - c.min, 1e-12)
+        parts.append(np.where(gap, -1.0, scaled)[:, None])  # missing: one range-width below the minimum
     for c in space.categorical:
-        codes = pd.Index(c.categories).get_indexer(frame[c.name].astype(str))
+        if None in c.categories:
+            codes = category_codes(frame[c.name], c.categories)
+        else:
+            codes = pd.Index(c.categories).get_indexer(frame[c.name].astype(str))
         if (codes < 0).any():
             bad = frame[c.name].astype(str)[codes < 0].iloc[0]
             raise ValueError(f"column {c.name!r} has value {bad!r}; known: {c.categories}")

@@ -15,6 +15,9 @@ from explorer.contract import Column
 if TYPE_CHECKING:
     import pandas as pd
 
+from explorer.runtime.frames import category_codes
+
+MISSING_VALUE = float(np.finfo(np.float32).min)  # a missing numeric as the forest sees it: below every value
 RANGE = (0.05, 0.95)  # R2 asked for C ~ U[0.05, 0.8); we cover both tails
 
 
@@ -26,10 +29,10 @@ def forest_features(columns: list[Column], frame: pd.DataFrame, names: list[str]
     parts = []
     for name in names:
         col = by_name[name]
-        if col.numeric:
-            parts.append(frame[name].to_numpy(np.float32))
+        if col.numeric:  # a missing value sorts below every real one, alike in sklearn and ONNX
+            parts.append(np.nan_to_num(frame[name].to_numpy(np.float32), nan=MISSING_VALUE))
         else:
-            codes = pd.Categorical(frame[name], categories=col.categories).codes
+            codes = category_codes(frame[name], col.categories)
             if (codes < 0).any():
                 raise ValueError(f"column {name!r} has values outside the card's categories")
             parts.append(codes.astype(np.float32))

@@ -19,7 +19,7 @@ import onnxruntime as ort
 from explorer import inputs
 from explorer.contract import Card, CardError, Port
 from explorer.paths import MODELS_ENV, ROOT, models_root  # noqa: F401  (re-exported)
-from explorer.runtime.frames import decoded_columns
+from explorer.runtime.frames import category_codes, decoded_columns, range_labels
 from explorer.runtime.instance_space import embed, instance_input
 from explorer.runtime.judge import check_confidence, forest_confidence
 from explorer.text import brief
@@ -323,6 +323,11 @@ class Model:
         data = decoded_columns(self.card.columns, numeric, categorical)
         if self.classes:
             data[self.condition.name] = np.array(self.classes, dtype=object)[codes]
+        for const in self.card.constants or []:  # a user table's constant columns: kept, never learned
+            data[const.name] = np.full(len(z), const.value, dtype=object)
+        ranges = self.card.ranges  # a numeric target: the range each generated value falls in
+        if ranges and ranges.name not in data:
+            data[ranges.name] = range_labels(ranges.edges, ranges.classes, data[ranges.column])
         return {name: data[name] for name in self.card.table_columns}
 
     def generate(self, z: np.ndarray, labels=None, confidence=None, instance=None):
@@ -351,6 +356,40 @@ class Model:
             confidence = self.typical_confidence(n, seed)
         embedding = self.instances(n, seed, instance) if self.instance_conditioned else None
         return z, labels, confidence, embedding
+
+    def range_mix(self, low: float, high: float) -> dict[str, float]:
+        """For a model conditioned on a numeric target's ranges: the mix of ranges whose rows fall in
+        [low, high], each weighted by its training share times the part of it inside [low, high]."""
+        c = self.condition
+        if c is None or c.type != "range":
+            raise ValueError(f"{self.id} is not conditioned on ranges of a numeric column")
+        if not (np.isfinite(low) and np.isfinite(high)) or low > high:
+            raise ValueError(f"a range needs finite low ≤ high, got {low!r} .. {high!r}")
+        edges = np.asarray(c.edges, dtype=float)
+        inside = np.clip(np.minimum(edges[1:], high) - np.maximum(edges[:-1], low), 0, None)
+        width = np.diff(edges)
+        part = np.where(width > 0, inside / np.where(width > 0, width, 1), (edges[:-1] >= low) & (edges[:-1] <= high))
+        weights = {k: float(p * c.train_share.get(k, 0)) for k, p in zip(self.classes, part)}
+        if sum(weights.values()) <= 0:
+            raise ValueError(f"{c.column} between {low:g} and {high:g} lies outside the training range "
+                             f"{edges[0]:g} .. {edges[-1]:g}")
+        return weights
+
+    def sample_between(self, n: int, seed: int, low: float, high: float, draws: int = 20):
+        """n rows whose numeric target lies in [low, high]: the model is asked for the ranges overlapping it
+        (``range_mix``) and rows outside [low, high] are dropped, drawing again (seeds [seed, k]) until n."""
+        n = check_n(n)
+        import pandas as pd
+
+        mix, column, kept = self.range_mix(low, high), self.condition.column, []
+        for k in range(draws):
+            rows = self.sample(2 * n, seed=seed if k == 0 else seed * 1000 + k, mix=mix)
+            kept.append(rows[(rows[column] >= low) & (rows[column] <= high)])
+            if sum(map(len, kept)) >= n:
+                return pd.concat(kept, ignore_index=True).head(n)
+        got = sum(map(len, kept))
+        raise ValueError(f"only {got:,} of {draws * 2 * n:,} generated rows had {column} between {low:g} and "
+                         f"{high:g}; widen the range")
 
     def typical_confidence(self, n: int, seed: int) -> np.ndarray:
         """Confidences distributed as the real training rows' (out-of-fold) ones, clipped to the range."""
@@ -397,7 +436,7 @@ def encode_frame(card: Card, frame) -> dict[str, np.ndarray]:
     num = frame[[c.name for c in numeric]].to_numpy(np.float32) if numeric else np.zeros((len(frame), 0), np.float32)
     codes = []
     for c in categorical:
-        code = pd.Categorical(frame[c.name], categories=c.categories).codes.astype(np.int64)
+        code = category_codes(frame[c.name], c.categories)
         if (code < 0).any():
             raise ValueError(f"column {c.name!r} has values outside the card's categories")
         codes.append(code)

@@ -1,0 +1,122 @@
+"""Every page of the app for models of a user's own table (missing values, dates, an identifier, free
+text, a constant and a numeric target conditioned on ranges), trained by the real CLI in --quick mode;
+the real-data views find the source file under GAN_EXPLORER_DATA, check its hash, and say where to put it."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.test_app import open_page as app_page, texts
+from tests.test_own_table import shop_table
+from training.run import main
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("own-app")
+    (folder / "data").mkdir()
+    shop_table().to_csv(folder / "data" / "shop.csv", index=False)
+    for arch in ("all", "confgan", "icgan"):
+        main(["--data", str(folder / "data" / "shop.csv"), "--target", "price", "--arch", arch, "--quick",
+              "--out", str(folder / "models"), "--checkpoints", str(folder / "ckpt")])
+    return {"models": folder / "models", "data": folder / "data", "root": folder}
+
+
+@pytest.fixture
+def env(own, monkeypatch):
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(own["models"]))
+    monkeypatch.setenv("GAN_EXPLORER_DATA", str(own["data"]))
+    monkeypatch.setenv("GAN_EXPLORER_RAISE", "1")
+    return own
+
+
+def open_page(page: str | None = None, **params):
+    """The page with no exception and no error shown at all (test_app.open_page allows expected errors)."""
+    at = app_page(page, **params)
+    assert not at.error, texts(at.error)
+    return at
+
+
+def test_home_lists_the_user_table_models(env):
+    at = open_page()
+    shown = texts(at.markdown) + " ".join(str(d.value) for d in at.dataframe)
+    assert "price in 5 ranges" in shown and "range-conditioned" in shown
+    previews = [d.value for d in at.dataframe if "signup" in d.value]
+    assert previews and all(str(p["signup"].dtype).startswith("datetime64") for p in previews)
+
+
+@pytest.mark.parametrize("model", ["shop-gan", "shop-cgan"])
+def test_sample_shows_dates_nulls_and_original_types(env, model):
+    at = open_page("sample", model=model, n=200, seed=3)
+    rows = at.dataframe[0].value
+    assert str(rows["signup"].dtype).startswith("datetime64")
+    assert rows["income"].isna().any() and (rows["country"] == "NL").all()
+    assert "id" not in rows and "note" not in rows
+
+
+def test_condition_on_a_range_of_the_numeric_target(env):
+    at = open_page("condition", model="shop-cgan", n=300)
+    at.radio(key="condition:mode").set_value("One class").run()
+    box = at.selectbox(key="condition:class")
+    assert len(box.options) == 5 and box.options[0].startswith("7.7 – ")
+    box.select(box.options[-1]).run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert at.query_params["condition"] == box.options[-1]
+    at.radio(key="condition:mode").set_value("Between two values").run()
+    at.number_input(key="condition:low").set_value(100.0).run()
+    at.number_input(key="condition:high").set_value(150.0).run()
+    assert not at.exception and not at.error, texts(at.error)
+    rows = at.dataframe[-1].value
+    assert len(rows) == 200 and rows["price"].between(100, 150).all()
+    at.number_input(key="condition:low").set_value(1000.0).run()
+    at.number_input(key="condition:high").set_value(2000.0).run()
+    assert "outside the training range" in texts(at.error)
+
+
+@pytest.mark.parametrize("model", ["shop-confgan", "shop-icgan"])
+def test_condition_on_confidence_or_a_real_row_with_gaps_and_dates(env, model):
+    at = open_page("condition", model=model, n=200)
+    assert at.dataframe, "no rows shown"
+
+
+def test_interpolate_user_table(env):
+    at = open_page("interpolate", model="shop-gan")
+    assert at.dataframe or at.get("vega_lite_chart")
+
+
+def test_diagnostics_every_section_with_missing_values_and_dates(env):
+    at = open_page("diagnostics", model="shop-cgan", n=300)
+    ks = at.dataframe[0].value
+    assert {"signup", "income", "region"} <= set(ks["column"])
+    for section in ["Detection", "Utility", "Privacy", "Per class"]:
+        at.radio(key="diagnostics:section").set_value(section).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert not at.error, texts(at.error)
+
+
+def diagnostics_warning(data: Path, monkeypatch) -> str:
+    monkeypatch.setenv("GAN_EXPLORER_DATA", str(data))
+    return texts(app_page("diagnostics", model="shop-gan").warning)
+
+
+def test_missing_source_file_says_where_to_put_it(env, monkeypatch, tmp_path):
+    warning = diagnostics_warning(tmp_path, monkeypatch)
+    assert "shop.csv not found in the data folder" in warning and "GAN_EXPLORER_DATA" in warning
+    assert str(tmp_path) not in warning  # the page names no server path
+
+
+def test_changed_source_file_is_refused(env, monkeypatch, tmp_path):
+    shutil.copy(env["data"] / "shop.csv", tmp_path / "shop.csv")
+    with open(tmp_path / "shop.csv", "a") as f:
+        f.write("9999,2020-01-01,30,1000.0,north,True,x,NL,10.0\n")
+    assert "is not the file this model was trained on" in diagnostics_warning(tmp_path, monkeypatch)
+
+
+def test_training_page(env):
+    at = open_page("training", model="shop-cgan")
+    assert at.get("vega_lite_chart") or at.dataframe
