@@ -72,7 +72,7 @@ def real_rows():
 @state.fragment
 def conditioned():
     """The class controls and everything they change: rerun alone when the slider moves."""
-    modes = [ONE, GRID, MIX] if image else [ONE, MIX, BETWEEN] if model.condition["type"] == "range" else [ONE, MIX]
+    modes = [ONE, GRID, MIX] if image else [ONE, MIX, BETWEEN] if model.condition.type == "range" else [ONE, MIX]
     first = GRID if image and state.initial("grid", None) is not None else ONE if isinstance(start, str) else MIX
     mode = st.radio("Condition on", modes, index=modes.index(first), horizontal=True, key=f"{PAGE}:mode")
     if mode == GRID:

@@ -63,14 +63,15 @@ def shop_models(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_numeric_target_trains_range_models_with_every_column_kind(shop_models):
     gan, cgan = (Model.load(m, shop_models) for m in ("shop-gan", "shop-cgan"))
-    card = cgan.card
+    card = cgan.card.to_dict()  # as card.json spells it
     assert card["condition"]["type"] == "range" and card["condition"]["column"] == "price"
     assert len(card["condition"]["classes"]) == 5 and len(card["condition"]["edges"]) == 6
     assert {r["name"]: r["reason"].split(":")[0] for r in card["refused"]} == {"id": "identifier", "note": "free text"}
     assert card["constants"] == [{"name": "country", "value": "NL", "dtype": "string"}]
     assert card["source"]["file"] == "shop.csv" and card["source"]["rows"] == 600
     assert card["source"]["train_rows"] + card["source"]["holdout_rows"] == 600
-    assert card["table_columns"] == ["signup", "age", "income", "region", "member", "country", "price"]
+    assert card["table_columns"] == ["signup", "age", "income", "region", "member", "country", "price",
+                                   "price (range)"]
     columns = {c["name"]: c for c in card["columns"]}
     assert columns["signup"]["datetime"]["unit"] == "D" and columns["income"]["missing"] > 0.1
     assert None in columns["region"]["categories"]
@@ -84,7 +85,7 @@ def test_numeric_target_trains_range_models_with_every_column_kind(shop_models):
     assert [k for k, w in cgan.range_mix(100, 150).items() if w > 0] == overlapping
     with pytest.raises(ValueError, match="outside the training range"):
         cgan.range_mix(1000, 2000)
-    rows = typed_frame(card, gan.sample(300, seed=2))
+    rows = typed_frame(gan.card, gan.sample(300, seed=2))
     assert str(rows["signup"].dtype).startswith("datetime64") and str(rows["age"].dtype) == "Int64"
     assert rows["member"].dtype == "boolean" and (rows["country"] == "NL").all()
     assert rows["income"].isna().any() and rows["region"].isna().any()
@@ -97,8 +98,8 @@ def test_categorical_target_and_no_target_tables(tmp_path):
                    "--name", "ward"], tmp_path / "exported")
     assert [p.name for p in written] == ["ward-cgan"]
     model = Model.load("ward-cgan", tmp_path / "exported")
-    assert model.classes == ["A", "B", "C"] and model.card["condition"]["type"] == "label"
-    assert {c["name"]: c.get("datetime", {}).get("unit") for c in model.card["columns"]}["arrived"] == "min"
+    assert model.classes == ["A", "B", "C"] and model.card.condition.type == "label"
+    assert {c["name"]: c.get("datetime", {}).get("unit") for c in model.card.to_dict()["columns"]}["arrived"] == "min"
     assert set(model.sample(200, seed=0, mix="C")["ward"]) == {"C"}
     written = run(["--data", str(tmp_path / "visits.parquet")], tmp_path / "exported")
     card = json.loads((written[0] / "card.json").read_text())
