@@ -53,8 +53,9 @@ except Exception as exc:  # last resort: a reference id, not a traceback (Stream
         raise
     report(exc)
 finally:  # also after st.stop() (a StopException), which many pages end with
-    state.flush()  # the run's URL changes in one update: one browser history entry per view
     warm_up()
     # Streamlit collects garbage after every run; keep that cheap by freezing the long-lived imports.
     freeze_after_imports()
     trim_heap()  # freed temporaries go back to the OS, not into the resident size
+    # last: after st.stop() a Streamlit call may raise StopException again, which must not skip the lines above
+    state.flush()  # the run's URL changes in one update: one browser history entry per view

@@ -119,7 +119,7 @@ def test_resume_after_interruption(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--model", "no-such-model"], "unknown model 'no-such-model'; available: adult-cgan"),
+    (["--model", "no-such-model"], "unknown model `'no-such-model'`; available: adult-cgan"),
     (["--rows", "0"], "--rows must be a whole number from 1 to "),
     (["--rows", "-5"], "--rows must be a whole number from 1 to "),
     (["--rows", "1e3.5"], "--rows must be a whole number"),

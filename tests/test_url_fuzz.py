@@ -29,7 +29,7 @@ PAYLOADS = {
     "oversized": f"[a](http://{HOST}/o) " * 5000,
 }
 MARKERS = (HOST, "evil.example", "onerror", "<script")
-PARAMS = ["model", "n", "seed", "seed_b", "condition", "grid", "steps", "method", "between", "image_a", "image_b",
+PARAMS = ["model", "n", "seed", "seed_b", "condition", "grid", "steps", "method", "between", "image_a", "image_b", "bank",
           "class", "section", "row", "confidence"]
 # (page, model): the committed models that reach every branch that reads the URL
 VISITS = [("home", None), ("sample", "diabetes-gan"), ("sample", "mnist-mlp-gan"),
@@ -113,9 +113,22 @@ def visit(page: str, params: dict[str, str]) -> AppTest:
     return at
 
 
+# The app's own history script (explorer/app/state.py) carries the page's query string percent-encoded inside a
+# JSON string: input can reach it only as %XX escapes, never as markup, so it is checked for that and skipped.
+HISTORY_SCRIPT = re.compile(r"""<script>history\.replaceState\(history\.state, '', location\.pathname \+ "\?([^"]*)"\);</script>""")
+
+
+def own_history_script(text: str) -> bool:
+    match = HISTORY_SCRIPT.fullmatch(text.strip())
+    if match is None:
+        return False
+    assert re.fullmatch(r"[A-Za-z0-9%+._~=&*-]*", match.group(1)), ("history script holds unencoded input", text[:200])
+    return True
+
+
 def check(at: AppTest, payload: str, where: str) -> None:
     assert not at.exception, (where, [e.value for e in at.exception])
-    texts = strings(at._tree)
+    texts = [t for t in strings(at._tree) if not own_history_script(t)]
     for text in texts:
         assert not rendered_from_input(text), (where, rendered_from_input(text)[:3], text[:300])
         assert payload[:200] not in text or len(payload) < 200, (where, "oversized value echoed whole")
