@@ -27,6 +27,8 @@ def test_every_model_gets_a_distinct_title_without_jargon(cards):
     if {"adult-cgan", "adult-cgan-balanced"} <= set(cards):
         assert titles["adult-cgan"] != titles["adult-cgan-balanced"]
         assert "balanced" in titles["adult-cgan-balanced"]
+    if "adult-cgan-balanced-int8" in cards:  # a copy of the balanced model says so
+        assert titles["adult-cgan-balanced-int8"] == titles["adult-cgan-balanced"] + ", int8"
 
 
 def test_titles_fall_back_to_the_id_when_words_do_not_separate_them():
