@@ -58,4 +58,4 @@ finally:  # also after st.stop() (a StopException), which many pages end with
     freeze_after_imports()
     trim_heap()  # freed temporaries go back to the OS, not into the resident size
     # last: after st.stop() a Streamlit call may raise StopException again, which must not skip the lines above
-    state.flush()  # the run's URL changes in one update: one browser history entry per view
+    state.flush_after_run()  # the run's URL changes in one update: one browser history entry per view

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.scriptrunner import StopException, get_script_run_ctx
 
 from explorer import inputs
 from explorer.contract import Card
@@ -60,6 +60,7 @@ def parse_n(value, limit: int = APP_MAX_ROWS) -> int:
 # Sidebar navigation keeps the query string, so choices follow the user from page to page.
 MODEL_KEYS = ("condition", "class", "confidence", "row", "grid", "between", "image_a", "image_b", "bank")
 _PENDING, _PAGE = "url:pending", "url:page"
+URL_SCRIPT = "<script>(() => { const q = new URLSearchParams(location.search);"  # how flush's script starts
 
 
 def initial(key: str, default):
@@ -106,9 +107,21 @@ def flush() -> None:
         for key, value in wanted.items():
             params.set_with_no_forward_msg(key, value)
     ctx.query_string = urlencode(wanted)
-    # no Streamlit call replaces the browser's URL without a new history entry, hence this one line of script
-    st.html(f"<script>history.replaceState(history.state, '', location.pathname + "
-            f"{json.dumps('?' + ctx.query_string)});</script>", unsafe_allow_javascript=True)
+    # No Streamlit call replaces the browser's URL without a new history entry, hence this script. It applies
+    # only the run's own, validated choices to the URL the browser shows, so no raw input is echoed into it.
+    changes = json.dumps({k: v for k, v in pending.items() if current.get(k) != v})
+    st.html(URL_SCRIPT + f" for (const [k, v] of Object.entries({changes})) {{ v === null ? q.delete(k) : q.set(k, v); }}"
+            " const s = q.toString(); history.replaceState(history.state, '', location.pathname + (s ? '?' + s : ''));"
+            " })();</script>", unsafe_allow_javascript=True)
+
+
+def flush_after_run() -> None:
+    """``flush`` at the end of every run (the app's ``finally``). A run ended by ``stop()`` has flushed
+    already, and any Streamlit call, even reading the session state, raises again after a stop."""
+    try:
+        flush()
+    except StopException:
+        pass
 
 
 def fragment(func):
