@@ -277,10 +277,11 @@ def sample_csv(model_id: str, n: int, seed: int, mix, columns: list):
     return lambda: csv_text(sample(model_id, n, seed, mix), columns)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _between(root: str, model_id: str, signature: tuple, n: int, seed: int, low: float, high: float):
+@st.cache_data(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
+def _between(root: str, model_id: str, signature: str, n: int, seed: int, low: float, high: float):
     model = _load(root, model_id, signature)
-    return model.sample_between(n, seed, low, high), model.range_mix(low, high)
+    with heavy():
+        return model.sample_between(n, seed, low, high), model.range_mix(low, high)
 
 
 def sample_between(model_id: str, n: int, seed: int, low: float, high: float) -> tuple[pd.DataFrame, dict]:
@@ -339,7 +340,7 @@ def _real_table(name: str, folder: str):
     return load_table(name)
 
 
-@st.cache_resource(show_spinner="Loading the real data…", max_entries=4)
+@st.cache_resource(show_spinner="Loading the real data…", max_entries=4, ttl=RESOURCE_TTL)
 def _user_table(key: str, folder: str):
     from explorer.data.user_tables import load_for_card
     return load_for_card(json.loads(key))
