@@ -45,15 +45,15 @@ def keyword(node: ast.Call, name: str):
 
 
 def url_rewrite(path: Path, node: ast.Call) -> bool:
-    """The one raw-HTML call allowed: explorer/app/state.py replaces the browser's URL with a script whose only
-    interpolated value is ``json.dumps`` of a urlencoded query string (no quote, '<' or '/' survives both)."""
+    """The one raw-HTML call allowed: explorer/app/state.py's script that completes the browser's URL. Its only
+    interpolated value is ``changes``, the run's own choices as JSON with every '<' escaped (no ``</script>``)."""
     if path.relative_to(ROOT).as_posix() != "explorer/app/state.py" or not node.args:
         return False
     html = node.args[0]
-    values = [v.value for v in ast.walk(html) if isinstance(v, ast.FormattedValue)]
-    return ("history.replaceState" in ast.unparse(html) and len(values) == 1
-            and ast.unparse(values[0]).startswith("json.dumps('?' + ctx.query_string)")
-            and "ctx.query_string = urlencode(" in path.read_text())
+    values = [ast.unparse(v.value) for v in ast.walk(html) if isinstance(v, ast.FormattedValue)]
+    source = path.read_text()
+    return (ast.unparse(html).startswith("URL_SCRIPT + ") and values == ["changes"]
+            and 'changes = json.dumps(' in source and 'changes.replace("<", "\\\\u003c")' in source)
 
 
 def test_no_raw_html_on_the_serving_side():

@@ -110,6 +110,7 @@ def flush() -> None:
     # No Streamlit call replaces the browser's URL without a new history entry, hence this script. It applies
     # only the run's own, validated choices to the URL the browser shows, so no raw input is echoed into it.
     changes = json.dumps({k: v for k, v in pending.items() if current.get(k) != v})
+    changes = changes.replace("<", "\\u003c")  # JSON that can never close the script tag
     st.html(URL_SCRIPT + f" for (const [k, v] of Object.entries({changes})) {{ v === null ? q.delete(k) : q.set(k, v); }}"
             " const s = q.toString(); history.replaceState(history.state, '', location.pathname + (s ? '?' + s : ''));"
             " })();</script>", unsafe_allow_javascript=True)
