@@ -83,10 +83,17 @@ def write(name: str, folder: Path) -> Path:
 def score(card: dict, data: Path) -> dict:
     """The bar's figures from a card, plus real data's own KS/TV on the same holdout."""
     import os
-    os.environ["GAN_EXPLORER_DATA"] = str(data)
     from explorer.data.user_tables import load_for_card
     from explorer.metrics.diagnostics import fidelity
-    table = load_for_card(card)
+    before = os.environ.get("GAN_EXPLORER_DATA")
+    os.environ["GAN_EXPLORER_DATA"] = str(data)  # where load_for_card finds the file, as the app would
+    try:
+        table = load_for_card(card)
+    finally:
+        if before is None:
+            del os.environ["GAN_EXPLORER_DATA"]
+        else:
+            os.environ["GAN_EXPLORER_DATA"] = before
     real_own = float(fidelity(table.holdout, table.train, table.numeric)["complement"].mean())
     m = card["metrics"]
     gaps = [abs(v["real"] - v["synthetic"]) for v in m.get("missing_share", {}).values()]
