@@ -1,0 +1,162 @@
+"""The field's shared tabular protocol (TabSyn, TabDiff, TabPC): Shape, Trend, two C2ST detectors,
+MLE and the DCR share, computed with SDMetrics and XGBoost so our figures sit beside the papers'.
+
+Synthetic rows are compared with the training rows they imitate. Trend is SDMetrics'
+ColumnPairTrends property, the mean over *all* column pairs as the papers report it (the
+QualityReport of recent SDMetrics versions averages only strongly associated pairs).
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy.spatial.distance import cdist
+from sdmetrics.reports.single_table._properties import ColumnPairTrends, ColumnShapes
+from sdmetrics.single_table import LogisticDetection
+from sdmetrics.single_table.detection.sklearn import ScikitLearnClassifierDetectionMetric
+from sklearn.metrics import roc_auc_score
+from xgboost import XGBClassifier
+
+THREADS = 1  # XGBoost; on a shared 2-core machine its second OpenMP thread made fits 4-15x slower
+
+
+def metadata(frame: pd.DataFrame, numeric: list[str]) -> dict:
+    """SDMetrics' single-table metadata: numeric columns numerical, the rest categorical."""
+    return {"columns": {c: {"sdtype": "numerical" if c in numeric else "categorical"} for c in frame.columns}}
+
+
+def _quiet(func, *args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return func(*args)
+
+
+def shape(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str]) -> float:
+    """Mean KS / TV complement over columns (SDMetrics ColumnShapes)."""
+    prop = ColumnShapes()
+    return float(_quiet(prop.get_score, real, synth[real.columns], metadata(real, numeric)))
+
+
+def trend_details(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str]) -> pd.DataFrame:
+    """One row per column pair: SDMetrics' correlation or contingency similarity (``Score``)."""
+    prop = ColumnPairTrends()
+    _quiet(prop.get_score, real, synth[real.columns], metadata(real, numeric))
+    return prop.details
+
+
+def trend(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str]) -> float:
+    """Mean similarity over all column pairs (SDMetrics ColumnPairTrends, as the papers computed it)."""
+    return float(trend_details(real, synth, numeric)["Score"].mean())
+
+
+class XGBoostDetection(ScikitLearnClassifierDetectionMetric):
+    """SDMetrics' detection metric (same features, 3 folds, score) with an XGBoost classifier."""
+
+    name = "XGBoost Detection"
+
+    @staticmethod
+    def _get_classifier():
+        return XGBClassifier(n_jobs=THREADS, random_state=0)
+
+
+def _detection_auc(metric, real, synth, numeric, seed) -> float:
+    """SDMetrics reports 1 - (2 AUC - 1) for AUC >= 0.5; the papers' AUC is 1 - score / 2.
+    Its folds shuffle with numpy's global generator, so it is seeded here."""
+    np.random.seed(seed)
+    score = _quiet(metric.compute, real, synth[real.columns], metadata(real, numeric))
+    return 1.0 - float(score) / 2.0
+
+
+def c2st_lr(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str], seed: int = 0) -> float:
+    """Logistic-regression C2ST AUC (SDMetrics LogisticDetection)."""
+    return _detection_auc(LogisticDetection, real, synth, numeric, seed)
+
+
+def c2st_xgb(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str], seed: int = 0) -> float:
+    """XGBoost C2ST AUC (the same detector with XGBClassifier)."""
+    return _detection_auc(XGBoostDetection, real, synth, numeric, seed)
+
+
+def _codes(frame: pd.DataFrame, categories: dict[str, list[str]], columns: list[str]) -> pd.DataFrame:
+    """Features XGBoost reads natively: numerics as they are, categoricals as pandas categories."""
+    out = frame[columns].copy()
+    for c in columns:
+        if c in categories:
+            out[c] = pd.Categorical(out[c], categories=categories[c])
+        else:
+            out[c] = out[c].astype(float)
+    return out
+
+
+def mle(train: pd.DataFrame, test: pd.DataFrame, target: str, categories: dict[str, list[str]],
+        seed: int = 0) -> float:
+    """Machine-learning efficacy: XGBoost fitted on ``train`` (synthetic or real), ROC AUC on ``test``.
+    Multi-class targets are scored one-vs-rest, weighted."""
+    features = [c for c in train.columns if c != target]
+    classes = categories[target]
+    y_train = pd.Categorical(train[target], categories=classes).codes
+    y_test = pd.Categorical(test[target], categories=classes).codes
+    present = np.unique(y_train)
+    if len(present) < 2:
+        return 0.5
+    model = XGBClassifier(n_jobs=THREADS, random_state=seed, enable_categorical=True, tree_method="hist")
+    remap = {c: i for i, c in enumerate(present)}
+    model.fit(_codes(train, categories, features), np.vectorize(remap.get)(y_train))
+    proba = model.predict_proba(_codes(test, categories, features))
+    if len(present) == 2 and len(classes) == 2:
+        return float(roc_auc_score(y_test == present[1], proba[:, 1]))
+    full = np.zeros((len(test), len(classes)))
+    full[:, present] = proba
+    return float(roc_auc_score(y_test, full, multi_class="ovr", average="weighted", labels=range(len(classes))))
+
+
+def _encode(frame: pd.DataFrame, numeric: list[str], ranges: pd.Series, categories: dict[str, list[str]]):
+    """TabSyn's DCR space: numerics divided by the training range, categoricals one-hot (L1 distance)."""
+    num = (frame[numeric].to_numpy(float) / ranges.to_numpy(float)) if numeric else np.zeros((len(frame), 0))
+    blocks = [np.eye(len(categories[c]), dtype=np.float32)[pd.Categorical(frame[c], categories=categories[c]).codes]
+              for c in frame.columns if c not in numeric]
+    return num, (np.concatenate(blocks, 1) if blocks else np.zeros((len(frame), 0), np.float32))
+
+
+def nearest_l1(query: pd.DataFrame, reference: pd.DataFrame, numeric: list[str],
+               categories: dict[str, list[str]], ranges: pd.Series, chunk: int = 1000) -> np.ndarray:
+    """Each query row's L1 distance to its nearest reference row in TabSyn's DCR space.
+    Numerics by scipy's cdist; the one-hot part through a matrix product (L1 between one-hots is
+    twice the number of differing categoricals), which keeps 32k x 32k rows to seconds."""
+    q_num, q_cat = _encode(query, numeric, ranges, categories)
+    r_num, r_cat = _encode(reference, numeric, ranges, categories)
+    n_cat = q_cat[:1].sum() if len(q_cat) else 0
+    best = np.empty(len(query))
+    for start in range(0, len(query), chunk):
+        stop = start + chunk
+        d = 2.0 * (n_cat - q_cat[start:stop] @ r_cat.T)
+        if q_num.shape[1]:
+            d += cdist(q_num[start:stop], r_num, "cityblock")
+        best[start:stop] = d.min(1)
+    return best
+
+
+def dcr_share(synth: pd.DataFrame, train: pd.DataFrame, holdout: pd.DataFrame, numeric: list[str],
+              categories: dict[str, list[str]], seed: int = 0) -> float:
+    """Share of synthetic rows strictly closer to the training rows than to the holdout, against
+    an equal-size random subset of the training rows (0.5 = no closer to what it trained on)."""
+    size = min(len(train), len(holdout))
+    rng = np.random.default_rng(seed)
+    train = train.iloc[rng.choice(len(train), size, replace=False)]
+    holdout = holdout.iloc[rng.choice(len(holdout), size, replace=False)]
+    ranges = train[numeric].max() - train[numeric].min()
+    ranges[ranges == 0] = 1.0
+    d_train = nearest_l1(synth, train, numeric, categories, ranges)
+    d_hold = nearest_l1(synth, holdout, numeric, categories, ranges)
+    return float((d_train < d_hold).mean())
+
+
+def protocol(synth: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame, numeric: list[str],
+             categories: dict[str, list[str]], target: str, seed: int = 0) -> dict:
+    """All six figures for one synthetic table (as many rows as ``train``)."""
+    synth = synth[train.columns]
+    return {"shape": shape(train, synth, numeric), "trend": trend(train, synth, numeric),
+            "c2st_lr": c2st_lr(train, synth, numeric, seed), "c2st_xgb": c2st_xgb(train, synth, numeric, seed),
+            "mle": mle(synth, test, target, categories, seed),
+            "dcr_share": dcr_share(synth, train, test, numeric, categories, seed)}
