@@ -182,6 +182,7 @@ class Preprocessing:
     categorical: str
     impute: Literal["mode"] | None = None
     modes: dict[str, str] = field(default_factory=dict)  # column → the value that replaced the missing marker
+    calibration: str | None = None  # how outputs were calibrated after training (training/calibrate.py), if they were
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -191,6 +192,16 @@ class Quantised:
     source: str
     source_generator_sha256: str
     method: str
+    command: str
+    code_version: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Calibrated:
+    """A copy calibrated after training (training/calibrate_model.py): its float source and the command."""
+
+    source: str
+    source_generator_sha256: str
     command: str
     code_version: str
 
@@ -211,6 +222,7 @@ class Training:
     rows: int | None = None
     config: Record | None = None
     quantised: Quantised | None = None
+    calibrated: Calibrated | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

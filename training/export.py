@@ -29,6 +29,7 @@ from explorer.data.tables import Table
 from explorer.runtime.models import Model, sha256
 from explorer.runtime.judge import RANGE, forest_features
 from explorer.metrics.report import evaluate_confidence, evaluate_instance, evaluate_tabular
+from training.calibrate import METHOD as CALIBRATION
 from training.confidence import ConfidenceGAN
 from training.gan import TabularGAN
 from training.instance import InstanceGAN
@@ -56,7 +57,7 @@ logging.getLogger("torch.onnx._internal.exporter._registration").addFilter(_NoTo
 class _Generator(nn.Module):
     def __init__(self, gan: TabularGAN):
         super().__init__()
-        self.G, self.decode = gan.generator, gan.transformer_.decoder()
+        self.G, self.decode = gan.generator, gan.decoder()
 
     def forward(self, z):
         return self.decode(self.G(z))
@@ -64,7 +65,7 @@ class _Generator(nn.Module):
 
 class _CondGenerator(_Generator):
     def forward(self, z, label):
-        return self.decode(self.G(z, label))
+        return self.decode(self.G(z, label), label)
 
 
 class _Discriminator(nn.Module):
@@ -240,7 +241,8 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
             numeric="empirical CDF (sklearn QuantileTransformer, 10,000 quantiles) + logit; ties jittered inside "
                     "their CDF band; inverse in-graph",
             categorical="one-hot; straight-through hard one-hot in training, argmax in-graph",
-            impute=c.impute, modes={k: str(v) for k, v in getattr(tf, "modes_", {}).items()}),
+            impute=c.impute, modes={k: str(v) for k, v in getattr(tf, "modes_", {}).items()},
+            calibration=CALIBRATION if c.calibrate else None),
         data=DataSplit(split=table.split, train_rows=len(table.train), holdout_rows=len(table.holdout)),
         files=file_entries(tmp, files),
         training=Training(command=command, seed=c.seed, epochs_run=gan.epoch, best_epoch=gan.best_epoch,

@@ -23,6 +23,7 @@ from explorer.data.tables import Table
 from explorer.metrics.diagnostics import detection_auc_lr, detection_auc_rf, fidelity, missing_shares
 from explorer.runtime.frames import outputs_to_frame, range_labels
 from training import core
+from training.calibrate import fit_calibration
 from training.nets import Discriminator, Generator, HardOneHot, xavier_init
 from training.transforms import TableTransformer, jittered_logits
 
@@ -59,6 +60,7 @@ class GANConfig:
     marginal_weight: float = 1.0  # weight of the per-column distribution-matching loss on G
     ema: float = 0.99  # decay of the exponential moving average of G's weights used for sampling (0 = off)
     impute: str | None = None  # None keeps "?" as a category; "mode" = R1
+    calibrate: bool = False  # after training: per-class exact numeric marginals and category shares (training/calibrate.py)
     eval_every: int = 10
     patience: int = 0  # evaluations without improvement before stopping (0 = never)
     seed: int = 0
@@ -172,7 +174,18 @@ class TabularGAN:
         if self.best_state is not None:
             self.generator.load_state_dict(self.best_state)
         self.generator.eval()
+        self.calibration_ = self._calibrate(table) if c.calibrate else None
         return self
+
+    def _calibrate(self, table: Table):
+        if self._cond_dim() != len(self.classes_):
+            raise ValueError("calibrate works for the gan and cgan architectures (label or no condition)")
+        return fit_calibration(self.generator, self.transformer_, table, self.classes_, self.config.latent_dim,
+                               seed=self.config.seed)
+
+    def decoder(self):
+        """The in-graph decoding of the generator's output, calibrated when ``calibrate`` is on."""
+        return self.transformer_.decoder(getattr(self, "calibration_", None))
 
     def _batch(self, idx: torch.Tensor, conditions):
         """The real rows a step trains on and their condition (see training/instance.py for another pairing)."""
@@ -291,7 +304,7 @@ class TabularGAN:
         self.generator.eval()
         z = torch.from_numpy(np.random.default_rng(seed).standard_normal((n, self.config.latent_dim), dtype=np.float32))
         cond = self._sample_condition(n, seed, **condition)
-        numeric, categorical = self.transformer_.decoder()(self.generator(z, cond))
+        numeric, categorical = self.decoder()(self.generator(z, cond), cond)
         frame = outputs_to_frame(self.transformer_.columns, numeric.numpy(), categorical.numpy())
         if self.config.conditional:
             frame[self.target] = np.asarray(condition["labels"])
@@ -327,7 +340,8 @@ class TabularGAN:
             raise CheckpointError(f"checkpoint {path} is unreadable ({exc}); delete it or run without --resume") from exc
         saved = {k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()}
         mine = dataclasses.asdict(self.config)
-        diff = {k for k in mine if saved.get(k) != mine[k] and k != "epochs"}
+        after_training = ("epochs", "calibrate")  # calibration runs once training is over
+        diff = {k for k in mine if saved.get(k) != mine[k] and k not in after_training}
         if diff:
             raise CheckpointError(f"checkpoint {path} was made with different settings: {sorted(diff)}")
         self.G.load_state_dict(state["G"]), self.D.load_state_dict(state["D"])

@@ -72,6 +72,14 @@ class DerivedColumn:
 
 
 @dataclass
+class Calibration:
+    """Fitted after training (training/calibrate.py): per class, the quantile table of every modelled
+    numeric column [classes, numeric, levels] and the category-logit bias [classes, one-hot width]."""
+    tables: np.ndarray
+    bias: np.ndarray
+
+
+@dataclass
 class CategoricalColumn:
     name: str
     categories: list[str]
@@ -191,8 +199,8 @@ class TableTransformer:
             blocks.append(np.eye(2, dtype=np.float32)[df[self.numeric_[i].name].isna().to_numpy().astype(int)])
         return np.concatenate(blocks, 1) if blocks else np.zeros((len(df), 0), np.float32)
 
-    def decoder(self) -> "Decoder":
-        return Decoder(self)
+    def decoder(self, calibration: "Calibration | None" = None) -> "Decoder":
+        return Decoder(self, calibration)
 
     def encoder(self) -> "Encoder":
         return Encoder(self)
@@ -232,21 +240,42 @@ class _Tables(nn.Module):
 
 
 class Decoder(_Tables):
-    """Network output (logit-CDF numerics, one-hot/logit blocks) → decoded numeric + indices."""
+    """Network output (logit-CDF numerics, one-hot/logit blocks) → decoded numeric + indices.
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        n_q = self.quantiles.shape[1]
+    ``calibration`` (training/calibrate.py, fitted after training) replaces the quantile tables by
+    one composed table per class (the generator's own CDF, then the real class's quantiles: exact
+    marginals) and adds a per-class bias to the category logits; the lookup costs the same.
+    """
+
+    def __init__(self, tf: TableTransformer, calibration: "Calibration | None" = None):
+        super().__init__(tf)
+        self.calibrated = calibration is not None
+        if self.calibrated:
+            self.register_buffer("class_tables", torch.tensor(calibration.tables, dtype=torch.float32))
+            self.register_buffer("class_bias", torch.tensor(calibration.bias, dtype=torch.float32))
+
+    def forward(self, x: torch.Tensor, label: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        tables = self.class_tables if self.calibrated else self.quantiles
+        n_q = tables.shape[-1]
         pos = torch.sigmoid(x[:, : self.n_numeric]) * (n_q - 1)
         i0 = pos.floor().clamp(0, n_q - 2)
         frac = pos - i0
         offsets = torch.arange(self.n_numeric, device=x.device) * n_q
         idx = i0.long() + offsets
-        flat = self.quantiles.reshape(-1)
+        logits, first = x, self.n_numeric
+        if self.calibrated:
+            logits, first = x[:, self.n_numeric:], 0
+            if tables.shape[0] > 1:
+                idx = idx + (torch.argmax(label, dim=1) * (self.n_numeric * n_q)).unsqueeze(1)
+                logits = logits + label @ self.class_bias
+            else:
+                logits = logits + self.class_bias
+        flat = tables.reshape(-1)
         value = flat[idx] + frac * (flat[idx + 1] - flat[idx])
         modeled = torch.round(value * self.scale) / self.scale
-        codes, start = [], self.n_numeric
+        codes, start = [], first
         for size in self.cat_sizes:
-            codes.append(torch.argmax(x[:, start:start + size], dim=1))
+            codes.append(torch.argmax(logits[:, start:start + size], dim=1))
             start += size
         if self.indicators:  # missing where the indicator block chose its second level
             flags = {i: codes[self.n_categorical + k] == 1 for k, i in enumerate(self.indicators)}

@@ -1,0 +1,64 @@
+"""Post-training calibration (training/calibrate.py): exact per-class marginals, same in ONNX as in torch."""
+import numpy as np
+import pytest
+from scipy.stats import ks_2samp
+
+from training.configs import config_for
+from training.gan import TabularGAN
+
+
+@pytest.fixture(scope="module")
+def calibrated(diabetes):
+    config = config_for("diabetes", "cgan", epochs=6, eval_every=6, g_hidden=(64, 64), d_hidden=(64, 64),
+                        calibrate=True, balanced=True)
+    return TabularGAN(config).fit(diabetes, progress=False)
+
+
+def _gaps(gan, table, n=40_000):
+    """Worst numeric KS and worst category-share gap over the classes, for n rows per class."""
+    ks, share = 0.0, 0.0
+    for cls in gan.classes_:
+        synth = gan.sample(n, seed=5, labels=[cls] * n)
+        real = table.train[table.train[table.target] == cls]
+        ks = max(ks, *(ks_2samp(synth[c], real[c]).statistic for c in table.numeric))
+        for c in (c for c in table.categorical if c != table.target):
+            diff = synth[c].value_counts(normalize=True).sub(real[c].value_counts(normalize=True), fill_value=0)
+            share = max(share, diff.abs().max())
+    return ks, share
+
+
+def test_calibration_gives_each_class_its_real_marginals(calibrated, diabetes):
+    ks, _ = _gaps(calibrated, diabetes)
+    assert ks < 0.03
+    saved, calibrated.calibration_ = calibrated.calibration_, None
+    try:
+        raw_ks, _ = _gaps(calibrated, diabetes)
+    finally:
+        calibrated.calibration_ = saved
+    assert raw_ks > 2 * ks  # the short-trained generator alone is visibly off
+
+
+def test_category_bias_matches_shares(adult):
+    from training.calibrate import _category_bias
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(50_000, 3)) + np.array([2.0, 0.0, -1.0])  # argmax shares far from the target
+    target = np.array([0.2, 0.5, 0.3])
+    bias = _category_bias(logits, target, [3], iterations=50)
+    drawn = np.bincount(np.argmax(logits + bias, 1), minlength=3) / len(logits)
+    assert np.abs(drawn - target).max() < 0.01
+
+
+@pytest.mark.slow  # ONNX export
+def test_exported_graph_decodes_like_torch(calibrated, diabetes, tmp_path):
+    from explorer.runtime.models import Model
+    from training.export import export
+    folder = export(calibrated, diabetes, "diabetes-cgan-cal", tmp_path, "test", evaluate=False)
+    model = Model.from_folder(folder)
+    assert "calibration" in model.card["preprocessing"]
+    labels = model.labels(3000, seed=2)
+    onnx_rows = model.generate(model.noise(3000, seed=2), labels)
+    torch_rows = calibrated.sample(3000, seed=2, labels=labels)[onnx_rows.columns]
+    categorical = [c for c in onnx_rows.columns if c not in diabetes.numeric]
+    assert (onnx_rows[categorical].to_numpy() == torch_rows[categorical].to_numpy()).mean() > 0.999
+    assert np.allclose(onnx_rows[diabetes.numeric].to_numpy(float), torch_rows[diabetes.numeric].to_numpy(float),
+                       rtol=1e-3, atol=0.01)
