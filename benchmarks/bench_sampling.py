@@ -20,43 +20,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 import torch
-from onnx import numpy_helper
 from torch import nn
 
-from explorer.data.tables import load_table
 from explorer.runtime.models import Model
-from training.transforms import TableTransformer
-
-
-def torch_twin(model: Model) -> nn.Module:
-    """The generator as torch eager modules, weights read from generator.onnx (BatchNorm already folded)."""
-    graph = onnx.load(str(model.folder / "generator.onnx")).graph
-    weights = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-    layers = []
-    for node in graph.node:
-        if node.op_type == "Gemm":
-            w, b = weights[node.input[1]], weights[node.input[2]]
-            trans_b = next((a.i for a in node.attribute if a.name == "transB"), 0)
-            w = w if trans_b else w.T
-            lin = nn.Linear(w.shape[1], w.shape[0])
-            lin.weight.data, lin.bias.data = torch.from_numpy(w.copy()), torch.from_numpy(b.copy())
-            layers += [lin, nn.ReLU()]
-    net = nn.Sequential(*layers[:-1])
-    card = model.card
-    table = load_table(card.dataset)
-    numeric = [c.name for c in card.numeric_columns]
-    categorical = [c.name for c in card.categorical_columns]
-    tf = TableTransformer(impute=card.preprocessing.impute).fit(table.train, numeric, categorical, table.categories)
-    decoder = tf.decoder()
-
-    class Twin(nn.Module):
-        def forward(self, z, label=None):
-            return decoder(net(z if label is None else torch.cat([z, label], 1)))
-
-    return Twin().eval()
+from training.twin import torch_twin
 
 
 def feeds(model: Model, n: int, seed: int):
@@ -106,7 +75,8 @@ def main():
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # fair to torch in the same process
     session = ort.InferenceSession(str(model.folder / "generator.onnx"), opts, providers=["CPUExecutionProvider"])
     source = (model.card.training.quantised.source if model.card.training.quantised else None)
-    twin = torch_twin(Model.load(source) if source else model)
+    twin_of = Model.load(source) if source else model
+    twin = torch_twin(twin_of.folder, twin_of.card)
     twins = {"torch eager": twin}
     if source:
         twins["torch eager int8"] = torch.ao.quantization.quantize_dynamic(twin, {nn.Linear}, dtype=torch.qint8)

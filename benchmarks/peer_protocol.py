@@ -97,14 +97,14 @@ def main(argv=None):
                          **protocol(ind, t.train, t.holdout, t.numeric, t.categories, t.target)})
             print(f"{dataset}: references measured in {time.perf_counter() - start:.0f} s", flush=True)
         for mid, (folder, card) in sorted(cards.items()):
-            if card.get("kind") != "tabular" or card["dataset"] != dataset or (args.models and mid not in args.models
-                                                                                and SEED.sub("", mid) not in args.models):
+            if not card.tabular or card.dataset != dataset or (args.models and mid not in args.models
+                                                                 and SEED.sub("", mid) not in args.models):
                 continue
-            if card.get("condition") and card["condition"]["type"] != "label":
+            if card.condition and card.condition.type != "label":
                 continue  # confidence / instance inputs have no "training mix" to sample at
             start = time.perf_counter()
             rows.append({"dataset": dataset, "family": SEED.sub("", mid), "id": mid,
-                         "seed": card["training"]["seed"], **measure(folder, t)})
+                         "seed": card.training.seed, **measure(folder, t)})
             print(f"{mid}: {time.perf_counter() - start:.0f} s", flush=True)
         for name, values in PUBLISHED.get(dataset, {}).items():
             rows.append({"dataset": dataset, "family": name, **dict(zip(METRICS, values))})

@@ -54,7 +54,7 @@ def test_exported_graph_decodes_like_torch(calibrated, diabetes, tmp_path):
     from training.export import export
     folder = export(calibrated, diabetes, "diabetes-cgan-cal", tmp_path, "test", evaluate=False)
     model = Model.from_folder(folder)
-    assert "calibration" in model.card["preprocessing"]
+    assert model.card.preprocessing.calibration
     labels = model.labels(3000, seed=2)
     onnx_rows = model.generate(model.noise(3000, seed=2), labels)
     torch_rows = calibrated.sample(3000, seed=2, labels=labels)[onnx_rows.columns]
@@ -62,3 +62,21 @@ def test_exported_graph_decodes_like_torch(calibrated, diabetes, tmp_path):
     assert (onnx_rows[categorical].to_numpy() == torch_rows[categorical].to_numpy()).mean() > 0.999
     assert np.allclose(onnx_rows[diabetes.numeric].to_numpy(float), torch_rows[diabetes.numeric].to_numpy(float),
                        rtol=1e-3, atol=0.01)
+
+
+@pytest.mark.slow  # ONNX export
+def test_calibrate_model_rebuilds_and_calibrates_an_exported_generator(quick_models, diabetes, tmp_path):
+    import shutil
+    from explorer.runtime.models import Model
+    from training.calibrate_model import main
+    from training.twin import calibration_from_onnx
+    shutil.copytree(quick_models / "diabetes-cgan", tmp_path / "diabetes-cgan")
+    folder = main(["--model", "diabetes-cgan", "--out", str(tmp_path), "--no-eval"])
+    model = Model.from_folder(folder)
+    assert model.card.training.calibrated.source == "diabetes-cgan"
+    assert calibration_from_onnx(folder / "generator.onnx").tables.shape[0] == 2  # one table per class
+    rows = model.sample(20_000, seed=1, mix="tested_positive")
+    real = diabetes.train[diabetes.train["class"] == "tested_positive"]
+    assert max(ks_2samp(rows[c], real[c]).statistic for c in diabetes.numeric) < 0.03
+    with pytest.raises(ValueError, match="already calibrated"):
+        main(["--model", "diabetes-cgan-calibrated", "--out", str(tmp_path), "--no-eval"])

@@ -15,6 +15,9 @@ import torch
 from explorer.data.tables import Table
 from training.transforms import Calibration
 
+METHOD = ("after training, per class: numeric outputs mapped through the generator's own CDF to the real "
+          "class's quantiles (exact marginals), category logits shifted so argmax shares match the real "
+          "class's; in-graph (training/calibrate.py)")
 SMOOTH = 1e-5  # keeps the log of a never-drawn (or never-real) category finite
 LEVELS = 10_000  # grid of each composed table, whatever the table's size: a generator's outputs may crowd
 MAX_STEP = 2.0  # per-iteration cap on a bias update: a category nobody draws moves up gradually
@@ -46,19 +49,28 @@ def fit_calibration(generator: torch.nn.Module, transformer, table: Table, class
 
 
 def _category_bias(logits: np.ndarray, real_share: np.ndarray, sizes: list[int], iterations: int) -> np.ndarray:
-    """Per categorical block, damped ``bias += log(real / drawn)`` steps; the bias whose argmax shares
-    came closest to the real ones (largest gap) is kept, so an oscillating block cannot end worse."""
+    """Per categorical block, ``bias += rate * log(real / drawn)`` steps from the best bias so far; a step
+    that does not shrink the largest share gap is dropped and the rate halved (rows whose logits nearly
+    tie make the shares jump, and fixed steps then oscillate)."""
     bias = np.zeros(logits.shape[1])
     start = 0
     for size in sizes:
         block, target = logits[:, start:start + size], real_share[start:start + size]
-        b, best, best_gap = np.zeros(size), np.zeros(size), np.inf
+
+        def shares(b):
+            return np.bincount(np.argmax(block + b, 1), minlength=size) / len(block)
+
+        best, rate = np.zeros(size), 1.0
+        drawn = shares(best)
+        best_gap = np.abs(drawn - target).max()
         for _ in range(iterations):
-            drawn = np.bincount(np.argmax(block + b, 1), minlength=size) / len(block)
-            gap = np.abs(drawn - target).max()
+            trial = best + rate * np.clip(np.log(target + SMOOTH) - np.log(drawn + SMOOTH), -MAX_STEP, MAX_STEP)
+            trial_drawn = shares(trial)
+            gap = np.abs(trial_drawn - target).max()
             if gap < best_gap:
-                best, best_gap = b.copy(), gap
-            b += 0.5 * np.clip(np.log(target + SMOOTH) - np.log(drawn + SMOOTH), -MAX_STEP, MAX_STEP)
+                best, best_gap, drawn = trial, gap, trial_drawn
+            else:
+                rate /= 2
         bias[start:start + size] = best - best.max()
         start += size
     return bias

@@ -1,0 +1,79 @@
+"""A tabular generator rebuilt in torch from its exported generator.onnx and card.
+
+The Gemm weights are read from the graph (BatchNorm is already folded into them), the table
+transformer is refitted from the real rows exactly as training fitted it, and a calibration
+(training/calibrate.py) is read back from the graph's own tables. Used to calibrate an exported
+model after the fact (training/calibrate_model.py) and as the speed benchmark's torch twin.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+from torch import nn
+
+from explorer.contract import Card
+from explorer.data.tables import Table, load_table
+from training.transforms import Calibration, TableTransformer
+
+
+class Network(nn.Module):
+    """The generator's MLP: z (+ one-hot label) → raw row in the transformer's space."""
+
+    def __init__(self, layers: nn.Sequential):
+        super().__init__()
+        self.net = layers
+
+    def forward(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(z if cond is None else torch.cat([z, cond], 1))
+
+
+class Twin(nn.Module):
+    """Network then in-graph decoding: what generator.onnx computes."""
+
+    def __init__(self, network: Network, decoder: nn.Module):
+        super().__init__()
+        self.network, self.decode = network, decoder
+
+    def forward(self, z: torch.Tensor, label: torch.Tensor | None = None):
+        return self.decode(self.network(z, label), label)
+
+
+def network_from_onnx(path: Path) -> Network:
+    graph = onnx.load(str(path)).graph
+    weights = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    layers = []
+    for node in graph.node:
+        if node.op_type == "Gemm":
+            w, b = weights[node.input[1]], weights[node.input[2]]
+            trans_b = next((a.i for a in node.attribute if a.name == "transB"), 0)
+            w = w if trans_b else w.T
+            lin = nn.Linear(w.shape[1], w.shape[0])
+            lin.weight.data, lin.bias.data = torch.from_numpy(w.copy()), torch.from_numpy(b.copy())
+            layers += [lin, nn.ReLU()]
+    if not layers:
+        raise ValueError(f"{path} has no Gemm layers: not a float MLP generator (an int8 copy? use its source)")
+    return Network(nn.Sequential(*layers[:-1])).eval()
+
+
+def calibration_from_onnx(path: Path) -> Calibration | None:
+    weights = {i.name.split(".")[-1]: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
+    if "class_tables" not in weights:
+        return None
+    tables = weights["class_tables"]  # a table without categorical columns has an empty bias, dropped by the exporter
+    return Calibration(tables=tables, bias=weights.get("class_bias", np.zeros((tables.shape[0], 0), np.float32)))
+
+
+def transformer_for(card: Card, table: Table) -> TableTransformer:
+    numeric = [c.name for c in card.numeric_columns]
+    categorical = [c.name for c in card.categorical_columns]
+    return TableTransformer(impute=card.preprocessing.impute).fit(table.train, numeric, categorical, table.categories)
+
+
+def torch_twin(folder: Path, card: Card, table: Table | None = None) -> Twin:
+    path = Path(folder) / card.files["generator"].path
+    tf = transformer_for(card, table or load_table(card.dataset))
+    return Twin(network_from_onnx(path), tf.decoder(calibration_from_onnx(path))).eval()
