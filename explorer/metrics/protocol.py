@@ -7,16 +7,17 @@ QualityReport of recent SDMetrics versions averages only strongly associated pai
 """
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
 import pandas as pd
 from scipy.spatial.distance import cdist
-from sdmetrics.reports.single_table._properties import ColumnPairTrends, ColumnShapes
-from sdmetrics.single_table import LogisticDetection
-from sdmetrics.single_table.detection.sklearn import ScikitLearnClassifierDetectionMetric
 from sklearn.metrics import roc_auc_score
 from xgboost import XGBClassifier
+
+# SDMetrics is imported inside the functions: its package imports torch when torch is installed, and
+# the app side (this package) must load without torch.
 
 THREADS = 1  # XGBoost; on a shared 2-core machine its second OpenMP thread made fits 4-15x slower
 
@@ -34,12 +35,14 @@ def _quiet(func, *args):
 
 def shape(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str]) -> float:
     """Mean KS / TV complement over columns (SDMetrics ColumnShapes)."""
+    from sdmetrics.reports.single_table._properties import ColumnShapes
     prop = ColumnShapes()
     return float(_quiet(prop.get_score, real, synth[real.columns], metadata(real, numeric)))
 
 
 def trend_details(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str]) -> pd.DataFrame:
     """One row per column pair: SDMetrics' correlation or contingency similarity (``Score``)."""
+    from sdmetrics.reports.single_table._properties import ColumnPairTrends
     prop = ColumnPairTrends()
     _quiet(prop.get_score, real, synth[real.columns], metadata(real, numeric))
     return prop.details
@@ -50,14 +53,19 @@ def trend(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str]) -> float:
     return float(trend_details(real, synth, numeric)["Score"].mean())
 
 
-class XGBoostDetection(ScikitLearnClassifierDetectionMetric):
+@functools.cache
+def xgboost_detection():
     """SDMetrics' detection metric (same features, 3 folds, score) with an XGBoost classifier."""
+    from sdmetrics.single_table.detection.sklearn import ScikitLearnClassifierDetectionMetric
 
-    name = "XGBoost Detection"
+    class XGBoostDetection(ScikitLearnClassifierDetectionMetric):
+        name = "XGBoost Detection"
 
-    @staticmethod
-    def _get_classifier():
-        return XGBClassifier(n_jobs=THREADS, random_state=0)
+        @staticmethod
+        def _get_classifier():
+            return XGBClassifier(n_jobs=THREADS, random_state=0)
+
+    return XGBoostDetection
 
 
 def _detection_auc(metric, real, synth, numeric, seed) -> float:
@@ -70,12 +78,13 @@ def _detection_auc(metric, real, synth, numeric, seed) -> float:
 
 def c2st_lr(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str], seed: int = 0) -> float:
     """Logistic-regression C2ST AUC (SDMetrics LogisticDetection)."""
+    from sdmetrics.single_table import LogisticDetection
     return _detection_auc(LogisticDetection, real, synth, numeric, seed)
 
 
 def c2st_xgb(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str], seed: int = 0) -> float:
     """XGBoost C2ST AUC (the same detector with XGBClassifier)."""
-    return _detection_auc(XGBoostDetection, real, synth, numeric, seed)
+    return _detection_auc(xgboost_detection(), real, synth, numeric, seed)
 
 
 def _codes(frame: pd.DataFrame, categories: dict[str, list[str]], columns: list[str]) -> pd.DataFrame:
