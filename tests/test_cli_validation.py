@@ -108,3 +108,14 @@ def test_the_next_export_removes_a_killed_exports_folder(tmp_path):
         (folder / "generator.onnx").write_bytes(b"half")
     write_atomically(tmp_path, "toy", lambda tmp: (tmp / "card.json").write_text("{}"))
     assert not stale.exists() and live.exists() and (tmp_path / "toy" / "card.json").is_file()
+
+
+def test_the_committed_cards_suffixes_are_accepted():
+    """``--suffix=-balanced`` (adult-cgan-balanced's card command) was refused by a pattern that
+    forbade a leading '-': the card's own command could not be rerun."""
+    from training.run import suffix
+    for text in ("-balanced", "-balanced-calibrated-seed1", "_x", "v2.1"):
+        assert suffix(text) == text
+    for text in ("/../x", "a/b", "-..", "a..b"):
+        with pytest.raises(Exception):
+            suffix(text)

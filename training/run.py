@@ -34,7 +34,7 @@ from training.instance import InstanceGAN
 ESTIMATORS = {"confgan": ConfidenceGAN, "icgan": InstanceGAN}
 
 ROOT = Path(__file__).resolve().parent.parent
-SUFFIX = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
+SUFFIX = re.compile(r"[A-Za-z0-9._-]+")  # a leading "-" is the usual form: --suffix=-balanced
 
 
 class Parser(argparse.ArgumentParser):
