@@ -9,9 +9,9 @@ mean ± std. Real data's own row is the holdout judged like a model (its MLE is 
 trained on real rows: the ceiling); a table of independent marginals (each training column
 shuffled on its own) is the floor for Trend, XGBoost detection and MLE.
 
-    python benchmarks/peer_protocol.py                                  # every committed tabular model
-    python benchmarks/peer_protocol.py --dataset adult --models adult-cgan-balanced
-    python benchmarks/peer_protocol.py --root exported --root /tmp/seeds --dataset adult
+    python -m benchmarks.peer_protocol                                  # every committed tabular model
+    python -m benchmarks.peer_protocol --dataset adult --models adult-cgan-balanced
+    python -m benchmarks.peer_protocol --root exported --root /tmp/seeds --dataset adult
 """
 from __future__ import annotations
 
@@ -69,7 +69,9 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
         for m in METRICS:
             v = group[m].dropna()
             cells[HEADERS[m]] = "—" if v.empty else (f"{v.mean():.3f} ± {v.std():.3f}" if len(v) > 1 else f"{v.mean():.3f}")
-        out.append({"dataset": dataset, "model": family, "runs": len(group), **cells})
+        quoted = group["runs"].dropna() if "runs" in group else pd.Series(dtype=float)  # published: their run count
+        out.append({"dataset": dataset, "model": family,
+                    "runs": int(quoted.iloc[0]) if len(quoted) else len(group), **cells})
     return pd.DataFrame(out)
 
 
@@ -107,7 +109,7 @@ def main(argv=None):
                          "seed": card.training.seed, **measure(folder, t)})
             print(f"{mid}: {time.perf_counter() - start:.0f} s", flush=True)
         for name, values in PUBLISHED.get(dataset, {}).items():
-            rows.append({"dataset": dataset, "family": name, **dict(zip(METRICS, values))})
+            rows.append({"dataset": dataset, "family": name, "runs": 5, **dict(zip(METRICS, values))})
     frame = pd.DataFrame(rows)
     if args.csv:
         args.csv.parent.mkdir(parents=True, exist_ok=True)
