@@ -297,11 +297,17 @@ def test_pages_render_in_headless_chromium(container, running):
             page.set_default_timeout(90_000)
             page.goto(base)
             sync_api.expect(page.get_by_role("heading", name="GAN Explorer", level=1)).to_be_visible(timeout=90_000)
-            tables = [i for i in ids if json.loads((ROOT / "exported" / i / "card.json").read_text())["kind"] == "tabular"]
-            # tabular models preview rows (a dataframe), digit models a strip of images
-            sync_api.expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(len(tables), timeout=90_000)
+            cards = {i: json.loads((ROOT / "exported" / i / "card.json").read_text()) for i in ids}
+            tables = [i for i in ids if cards[i]["kind"] == "tabular"]
+            datasets = {c["dataset"] for c in cards.values()}
+            # one comparison table per dataset; tabular models preview rows (a dataframe), digit models images
+            sync_api.expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(len(datasets) + len(tables),
+                                                                                       timeout=90_000)
             body = page.locator("body").inner_text()
-            assert all(model_id in body for model_id in ids) and "cannot be used" not in body
+            from explorer.app.naming import titles  # the gallery names each model by its distinct title
+            from explorer.runtime.models import discover
+            shown = titles(discover(ROOT / "exported")[0])
+            assert all(shown[model_id] in body for model_id in ids) and "cannot be used" not in body
             page.goto(f"{base}/sample?model={ids[0]}&seed=3")
             sync_api.expect(page.get_by_text("1,000 rows generated with seed 3.")).to_be_visible(timeout=90_000)
             assert page.locator('[data-testid="stException"]').count() == 0
