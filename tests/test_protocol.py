@@ -59,3 +59,21 @@ def test_nearest_l1_matches_a_direct_computation(adult, parts):
     cats = [c for c in train.columns if c not in adult.numeric]
     mismatch = (q[cats].to_numpy()[:, None] != r[cats].to_numpy()[None]).sum(2)
     assert np.allclose(got, (num + 2 * mismatch).min(1))
+
+
+def test_privacy_flags_copied_rows_and_not_fresh_ones(adult, parts):
+    train, other, _ = parts
+    holdout = adult.holdout.sample(1500, random_state=0)
+    copies = pr.privacy(train.sample(800, random_state=3), train, holdout, adult.numeric, adult.categories, rows=800)
+    fresh = pr.privacy(other.sample(800, random_state=3), train, holdout, adult.numeric, adult.categories, rows=800)
+    assert copies["exact_match_rate"] == 1.0 and copies["nndr"] == 0.0
+    assert fresh["exact_match_rate"] < 0.1 and fresh["nndr"] > 0.3
+    assert copies["membership_auc"] > fresh["membership_auc"] + 0.1
+    assert 0.4 < fresh["membership_auc"] < 0.6
+
+
+def test_worst_pairs_are_the_lowest_scores(adult, parts):
+    train, _, shuffled = parts
+    worst = pr.worst_pairs(pr.trend_details(train, shuffled, adult.numeric), n=3)
+    assert len(worst) == 3 and worst["Score"].is_monotonic_increasing
+    assert worst["Score"].iloc[0] == pr.trend_details(train, shuffled, adult.numeric)["Score"].min()

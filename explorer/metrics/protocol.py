@@ -129,21 +129,21 @@ def _encode(frame: pd.DataFrame, numeric: list[str], ranges: pd.Series, categori
 
 
 def nearest_l1(query: pd.DataFrame, reference: pd.DataFrame, numeric: list[str],
-               categories: dict[str, list[str]], ranges: pd.Series, chunk: int = 1000) -> np.ndarray:
-    """Each query row's L1 distance to its nearest reference row in TabSyn's DCR space.
-    Numerics by scipy's cdist; the one-hot part through a matrix product (L1 between one-hots is
-    twice the number of differing categoricals), which keeps 32k x 32k rows to seconds."""
+               categories: dict[str, list[str]], ranges: pd.Series, chunk: int = 1000, k: int = 1) -> np.ndarray:
+    """Each query row's L1 distance to its nearest reference row in TabSyn's DCR space ([n, k] for
+    the k nearest when k > 1). Numerics by scipy's cdist; the one-hot part through a matrix product
+    (L1 between one-hots is twice the number of differing categoricals): 32k x 32k rows in seconds."""
     q_num, q_cat = _encode(query, numeric, ranges, categories)
     r_num, r_cat = _encode(reference, numeric, ranges, categories)
     n_cat = q_cat[:1].sum() if len(q_cat) else 0
-    best = np.empty(len(query))
+    best = np.empty((len(query), k))
     for start in range(0, len(query), chunk):
         stop = start + chunk
         d = 2.0 * (n_cat - q_cat[start:stop] @ r_cat.T)
         if q_num.shape[1]:
             d += cdist(q_num[start:stop], r_num, "cityblock")
-        best[start:stop] = d.min(1)
-    return best
+        best[start:stop] = np.sort(np.partition(d, k - 1, axis=1)[:, :k], axis=1) if k > 1 else d.min(1, keepdims=True)
+    return best if k > 1 else best[:, 0]
 
 
 def dcr_share(synth: pd.DataFrame, train: pd.DataFrame, holdout: pd.DataFrame, numeric: list[str],
@@ -169,3 +169,31 @@ def protocol(synth: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame, numer
             "c2st_lr": c2st_lr(train, synth, numeric, seed), "c2st_xgb": c2st_xgb(train, synth, numeric, seed),
             "mle": mle(synth, test, target, categories, seed),
             "dcr_share": dcr_share(synth, train, test, numeric, categories, seed)}
+
+
+def privacy(synth: pd.DataFrame, train: pd.DataFrame, holdout: pd.DataFrame, numeric: list[str],
+            categories: dict[str, list[str]], seed: int = 0, rows: int = 2000) -> dict:
+    """Privacy figures on up to ``rows`` rows of each table (distances as for the DCR share):
+    - ``exact_match_rate``: share of synthetic rows equal to some training row in every column;
+    - ``nndr``: median ratio of a synthetic row's nearest to second-nearest training distance
+      (near 0: it sits on one training row rather than among several);
+    - ``membership_auc``: how well closeness to the synthetic rows tells training rows from holdout
+      rows (ROC AUC, 0.5 = no membership signal)."""
+    rng = np.random.default_rng(seed)
+    pick = lambda f: f.iloc[rng.choice(len(f), min(rows, len(f)), replace=False)]  # noqa: E731
+    synth, members, others = pick(synth[train.columns]), pick(train), pick(holdout[train.columns])
+    ranges = train[numeric].max() - train[numeric].min()
+    ranges[ranges == 0] = 1.0
+    exact = synth.merge(train.drop_duplicates(), how="inner", on=list(train.columns)).shape[0] / len(synth)
+    two = nearest_l1(synth, train, numeric, categories, ranges, k=2)
+    nndr = np.median(two[:, 0] / np.maximum(two[:, 1], 1e-12))
+    closeness = -np.concatenate([nearest_l1(members, synth, numeric, categories, ranges),
+                                 nearest_l1(others, synth, numeric, categories, ranges)])
+    truth = np.r_[np.ones(len(members)), np.zeros(len(others))]
+    return {"exact_match_rate": float(exact), "nndr": float(nndr),
+            "membership_auc": float(roc_auc_score(truth, closeness))}
+
+
+def worst_pairs(details: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The ``n`` column pairs whose trend the synthetic rows reproduce worst (from ``trend_details``)."""
+    return details.sort_values("Score").head(n)[["Column 1", "Column 2", "Metric", "Score"]].reset_index(drop=True)
