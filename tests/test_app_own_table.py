@@ -23,7 +23,7 @@ def own(tmp_path_factory) -> dict[str, Path]:
     shop_table().to_csv(folder / "data" / "shop.csv", index=False)
     for arch in ("all", "confgan", "icgan"):
         main(["--data", str(folder / "data" / "shop.csv"), "--target", "price", "--arch", arch, "--quick",
-              "--out", str(folder / "models"), "--checkpoints", str(folder / "ckpt")])
+              "--out", str(folder / "models"), "--checkpoints", str(folder / "ckpt"), "--ship-real-rows"])
     return {"models": folder / "models", "data": folder / "data", "root": folder}
 
 

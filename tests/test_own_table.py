@@ -183,6 +183,8 @@ BAD = {
                             "unknown type 'number'"),
     "conditional without target": (lambda d: ["--data", str(_csv(d / "t.csv", shop_table())), "--arch", "cgan"],
                                    "needs --target"),
+    "real rows without opting in": (lambda d: ["--data", str(_csv(d / "t.csv", shop_table())), "--target", "price",
+                                               "--arch", "icgan"], "add --ship-real-rows"),
 }
 
 

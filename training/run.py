@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser.add_argument("--schema", type=Path, help="with --data: a TOML or JSON file overriding column types "
                         "(and naming the columns of a file without a header row)")
     parser.add_argument("--split-seed", type=int, default=0, help="with --data: seed of the holdout split")
+    parser.add_argument("--ship-real-rows", action="store_true", help="with --data: allow an export that holds "
+                        "real rows (an IC-GAN ships embeddings of up to 5,000 training rows)")
     parser.add_argument("--arch", default="all", help="gan, cgan, confgan (judge-confidence input), icgan "
                         "(instance input: rows like a chosen one) or all "
                         "(gan and cgan); for mnist: "
@@ -159,6 +161,9 @@ def _own_table(args, command: str) -> list[Path]:
         if any(a != "gan" for a in archs) and not args.target:
             raise InputError(f"--arch {args.arch} is conditional and needs --target COLUMN; give the column to "
                              "condition on, or use --arch gan")
+        if "icgan" in archs and not args.ship_real_rows:
+            raise InputError("--arch icgan exports embeddings of up to 5,000 real training rows beside the model; "
+                             "add --ship-real-rows to allow that, or choose another --arch")
         overrides = dict(parse_override(s) for s in args.set)
         if args.epochs:
             overrides["epochs"] = args.epochs
