@@ -60,8 +60,11 @@ def test_exported_graph_decodes_like_torch(calibrated, diabetes, tmp_path):
     torch_rows = calibrated.sample(3000, seed=2, labels=labels)[onnx_rows.columns]
     categorical = [c for c in onnx_rows.columns if c not in diabetes.numeric]
     assert (onnx_rows[categorical].to_numpy() == torch_rows[categorical].to_numpy()).mean() > 0.999
-    assert np.allclose(onnx_rows[diabetes.numeric].to_numpy(float), torch_rows[diabetes.numeric].to_numpy(float),
-                       rtol=1e-3, atol=0.01)
+    # as the exporter's own check: within one rounding unit of the column (a value on a rounding boundary may
+    # land on either side when onnxruntime and torch sum in another order, e.g. with another thread count)
+    unit = np.array([10.0 ** -model.card.column(c).decimals for c in diabetes.numeric])
+    diff = np.abs(onnx_rows[diabetes.numeric].to_numpy(float) - torch_rows[diabetes.numeric].to_numpy(float))
+    assert (diff <= unit + 1e-6).mean() > 0.999, diff.max(axis=0)
 
 
 @pytest.mark.slow  # ONNX export
