@@ -62,11 +62,13 @@ UNIT_SECONDS = {"D": 86_400, "h": 3_600, "min": 60, "s": 1}
 
 def typed_frame(card, frame):
     """Rows of a user-table model in the source file's own types: dates as timestamps, integers as
-    (nullable) integers, booleans as booleans, missing cells as nulls. Other models' rows pass through."""
+    (nullable) integers, booleans as booleans, missing cells as nulls. Other models' integer columns become
+    integers; the rest passes through."""
     import pandas as pd
 
-    if not card.schema:
-        return frame
+    if not card.schema:  # a built-in table: only its whole-number columns change, to integers (39, not 39.0)
+        whole = {c.name: "Int64" for c in card.numeric_columns if c.integer and c.name in frame}
+        return frame.astype(whole) if whole else frame
     specs = {c["name"]: c for c in card.schema["columns"]}
     out = {}
     for name in frame.columns:
