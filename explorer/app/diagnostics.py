@@ -72,7 +72,7 @@ def fidelity_ceiling(model_id: str, real_rows: int, synthetic_rows: int, cls: st
 
 
 TSNE_ROWS = 600  # per side
-TSNE_SECONDS_PER_1000 = 14.0  # points on 2 idle cores (1,200 points took 17 s); bench_app.py measures it
+TSNE_SECONDS_PER_1000 = 2.5  # points on 2 idle cores (1,200 points: 2.6-2.8 s measured); bench_app.py measures it
 
 
 def tsne_seconds(points: int) -> float:
