@@ -51,7 +51,7 @@ st.dataframe(preview, hide_index=True, width="stretch")
 shown = min(n, state.PREVIEW_ROWS)
 st.caption(f"{n:,} rows generated with seed {seed}" + (f"; the first {shown:,} shown, the download has all."
                                                      if n > shown else "."))
-st.download_button("Download CSV", state.sample_csv(model_id, n, seed, condition, card.columns), mime="text/csv",
+st.download_button("Download CSV", state.sample_csv(model_id, n, seed, condition), mime="text/csv",
                    on_click="ignore",
                    file_name=naming.file_name(model_id, *asked, f"n{n}", f"seed{seed}", ext="csv"))
 

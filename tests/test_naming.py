@@ -62,12 +62,12 @@ def test_download_names_carry_model_condition_and_seed_safely():
 
 
 def test_csv_writes_integer_columns_as_integers(cards):
-    from explorer.runtime.frames import csv_text
+    from explorer.runtime.frames import typed_frame
     from explorer.runtime.models import Model
     model_id = next(i for i, c in cards.items() if c.tabular and any(col.integer for col in c.numeric_columns))
     model = Model.load(model_id, ROOT / "exported")
     rows = model.sample(20, seed=3)
-    text = csv_text(rows, model.card.columns)
+    text = typed_frame(model.card, rows).to_csv(index=False)
     whole = next(c.name for c in model.card.numeric_columns if c.integer)
     import io
 

@@ -8,7 +8,6 @@ import streamlit as st
 from explorer.metrics import analysis as an
 from explorer.app import naming, state
 from explorer.app.gate import heavy
-from explorer.runtime.frames import csv_text
 from explorer.runtime.judge import RANGE, check_confidence
 from explorer.metrics.confidence import link_metrics, measure_link
 from explorer.runtime.models import Model
@@ -77,7 +76,7 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
                 f"achieved confidence of {n:,} rows asked for {requested:.2f}", rule=requested)
     shown = rows.assign(achieved_confidence=achieved.round(3))
     st.dataframe(shown.head(200), hide_index=True, width="stretch")
-    st.download_button("Download CSV", lambda: csv_text(shown, model.card.columns), mime="text/csv",
+    st.download_button("Download CSV", lambda: state.shown(model.card, shown).to_csv(index=False), mime="text/csv",
                        on_click="ignore", file_name=naming.file_name(
                            model.id, f"confidence {requested:.2f}", f"n{n}", f"seed{seed}", ext="csv"))
     st.subheader("Does the generator follow the request?")

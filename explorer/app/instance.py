@@ -10,7 +10,6 @@ from explorer.metrics import analysis as an
 from explorer import inputs
 from explorer.app import naming, state
 from explorer.app.gate import heavy
-from explorer.runtime.frames import csv_text
 from explorer.data.tables import DataUnavailable
 from explorer.runtime.instance_space import embed
 from explorer.metrics.instances import distances, neighbours
@@ -108,7 +107,7 @@ def from_bank(model: Model, page: str, n: int, seed: int, problem: Exception) ->
     embedding = np.repeat(bank[[index]], n, axis=0)
     rows = model.generate(model.noise(n, seed), instance=embedding)
     st.dataframe(rows.head(200), hide_index=True, width="stretch")
-    st.download_button("Download CSV", lambda: csv_text(rows, model.card.columns), mime="text/csv",
+    st.download_button("Download CSV", lambda: state.shown(model.card, rows).to_csv(index=False), mime="text/csv",
                        on_click="ignore", file_name=naming.file_name(
                            model.id, f"like stored row {index}", f"n{n}", f"seed{seed}", ext="csv"))
 
@@ -162,6 +161,6 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
     st.caption("Distance: min-max-scaled numerics and one-hot categoricals (one differing category adds √2). "
                "Random real rows: 1,000 holdout rows." + export_figures(model.card))
     st.dataframe(rows.head(200), hide_index=True, width="stretch")
-    st.download_button("Download CSV", lambda: csv_text(rows, model.card.columns), mime="text/csv",
+    st.download_button("Download CSV", lambda: state.shown(model.card, rows).to_csv(index=False), mime="text/csv",
                        on_click="ignore", file_name=naming.file_name(
                            model.id, f"like {split} row {row}", f"n{n}", f"seed{seed}", ext="csv"))

@@ -268,14 +268,12 @@ def sample(model_id: str, n: int, seed: int, mix=None) -> pd.DataFrame:
     return _rows(str(root), model_id, model_signature(model_id), n, seed, mix)
 
 
-def sample_csv(model_id: str, n: int, seed: int, mix, columns: list):
-    """A download button's deferred CSV: only the keys are kept with the button (Streamlit holds it while
-    the session shows it), and the rows come from the cache when clicked, not a copy per session."""
-    from explorer.runtime.frames import csv_text
+def sample_csv(model_id: str, n: int, seed: int, mix):
+    """A download button's deferred CSV, in the types a person reads (``shown``): only the keys are kept with
+    the button (Streamlit holds it while the session shows it), and the rows come from the cache when clicked,
+    not a copy per session."""
     card = load_model(model_id).card
-    if card.schema:  # a user's table: dates as dates, in its own types
-        return lambda: shown(card, sample(model_id, n, seed, mix)).to_csv(index=False)
-    return lambda: csv_text(sample(model_id, n, seed, mix), columns)
+    return lambda: shown(card, sample(model_id, n, seed, mix)).to_csv(index=False)
 
 
 @st.cache_data(show_spinner=False, max_entries=16, ttl=CACHE_TTL)

@@ -28,13 +28,6 @@ def outputs_to_frame(columns: list[Column], numeric: np.ndarray, categorical: np
     return pd.DataFrame(decoded_columns(columns, numeric, categorical))
 
 
-def csv_text(frame, columns: list[Column]) -> str:
-    """``frame`` as CSV with the card's integer columns written as integers (``39``, not ``39.0``);
-    missing values stay empty."""
-    whole = [c.name for c in columns if c.numeric and (c.integer or c.decimals == 0) and c.name in frame]
-    return frame.astype({name: "Int64" for name in whole}).to_csv(index=False)
-
-
 def category_codes(values, categories: list) -> np.ndarray:
     """Index of each value in a card's category list (-1 where unknown); a missing value takes the
     list's null entry, the missing level of a user's table, when it has one."""

@@ -23,7 +23,6 @@ RANGE = (0.05, 0.95)  # R2 asked for C ~ U[0.05, 0.8); we cover both tails
 
 def forest_features(columns: list[Column], frame: pd.DataFrame, names: list[str]) -> np.ndarray:
     """The forest's input: numeric values as they are, categoricals as their index in the card's list."""
-    import pandas as pd
 
     by_name = {c.name: c for c in columns}
     parts = []

@@ -430,7 +430,6 @@ def check_n(n, limit: int = MAX_ROWS) -> int:
 
 def encode_frame(card: Card, frame) -> dict[str, np.ndarray]:
     """A decoded table back into the contract's ``numeric`` / ``categorical`` arrays."""
-    import pandas as pd
 
     numeric, categorical = card.numeric_columns, card.categorical_columns
     num = frame[[c.name for c in numeric]].to_numpy(np.float32) if numeric else np.zeros((len(frame), 0), np.float32)
