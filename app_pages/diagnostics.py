@@ -1,8 +1,9 @@
-"""Diagnostics: distributions, detection, utility, privacy and per-class metrics, real vs synthetic
-(digit models: app_pages/digit_diagnostics.py)."""
+"""Diagnostics: distributions, column-pair trends, detection, utility, privacy and per-class metrics, real vs
+synthetic, beside real data's own reference (digit models: app_pages/digit_diagnostics.py)."""
 import streamlit as st
 
 from explorer.app import diagnostics as ad
+from explorer.app import protocol_views
 from explorer.app import state
 from explorer.app.failures import fragment
 from explorer.data.tables import DataUnavailable
@@ -10,7 +11,7 @@ from explorer.text import brief
 
 PAGE = "diagnostics"
 LIMIT = 20_000
-SECTIONS = ["Distributions", "Detection", "Utility", "Privacy", "Per class"]
+SECTIONS = ["Distributions", "Trend", "Detection", "Utility", "Privacy", "Per class"]
 st.title("Diagnostics")
 
 cards, refused = state.catalog()
@@ -111,6 +112,9 @@ if section == "Distributions":
                 status.update(label="t-SNE done", state="complete")
             state.chart("projection", points, "t-SNE of real and synthetic rows")
 
+elif section == "Trend":
+    protocol_views.trend(model_id, n, seed, cls)
+
 elif section == "Detection":
     with st.status("Telling synthetic rows from real ones…", expanded=True) as status:
         bar = st.progress(0.0, text=f"Random forest ({ad.DETECTOR_TREES} trees), 5-fold cross-validation…")
@@ -147,6 +151,7 @@ elif section == "Detection":
                        "score of the real rows, the fooled-rate threshold.")
         elif disc is None:
             st.caption("This model ships no discriminator.onnx, so there is no fooled rate.")
+        protocol_views.boosting(PAGE, model_id, n, seed, cls, det["rows"])
 
 elif section == "Utility":
     if cls != ad.ALL:
@@ -174,6 +179,7 @@ elif section == "Privacy":
                  help=f"Real holdout rows that equal a training row: {priv['copies_holdout']:.2%}.")
         state.chart("binned_overlay", priv["binned"], "distance to the closest training row",
                     f"Distance to closest record ({priv['rows']:,} rows each)")
+    protocol_views.privacy(model_id, n, seed, cls)
 
 else:  # Per class
     with st.status("Measuring every class…") as status:

@@ -81,7 +81,13 @@ for dataset in order:
     ids = by_dataset[dataset]
     st.subheader(f"{dataset}: {len(ids)} model{'s' if len(ids) > 1 else ''}")
     frame, settings = comparison(ids)
-    st.dataframe(marked(frame, settings["keys"]), hide_index=True, width="stretch", column_config=settings["config"])
+    # placeholder: a metric that does not apply to a model (no "Right digit" for an unconditional one) shows "—"
+    st.dataframe(marked(frame, settings["keys"]), hide_index=True, width="stretch", column_config=settings["config"],
+                 placeholder=naming.NOT_APPLICABLE)
+    if frame[[naming.header(k) for k in settings["keys"]]].isna().any().any():
+        st.caption(f"{naming.NOT_APPLICABLE}: not measured for that model — it does not apply (Right digit needs a "
+                   "digit-conditional model; Judge sure is shown for the others, where Right digit cannot be) or "
+                   "the model's card lacks it.")
 
 st.header("Previews")
 st.caption("Seed 0 of every model: five rows of a table model, one of each digit (or ten samples) of a digit model.")

@@ -77,6 +77,25 @@ def heatmap(data: pd.DataFrame, value: str = "difference", title: str = "synthet
     ).properties(height=max(HEIGHT, 24 * len(order)))
 
 
+def pair_trends(cells: pd.DataFrame) -> alt.Chart:
+    """Each column pair's trend difference (1 − SDMetrics' pair score; 0 = reproduced exactly), every pair once
+    in the lower triangle, on a scale as wide as the largest difference (at least 0.05), each cell labelled."""
+    order = list(dict.fromkeys([*cells["b"], *cells["a"]]))
+    top = max(0.05, float(np.nanmax(cells["difference"].to_numpy(float))) if len(cells) else 0.05)
+    base = alt.Chart(cells, title=f"How far each pair's trend is from the real one (0 = same; scale 0–{top:.2f})"
+                     ).encode(x=alt.X("b:N", sort=order, title=None, axis=_labels()),
+                              y=alt.Y("a:N", sort=order, title=None, axis=_labels()))
+    rects = base.mark_rect().encode(
+        color=alt.Color("difference:Q", scale=alt.Scale(scheme="oranges", domain=[0, top]), title="difference"),
+        tooltip=["a", "b", "metric", alt.Tooltip("score:Q", format=".3f"), alt.Tooltip("difference:Q", format=".3f"),
+                 alt.Tooltip("real:Q", format=".3f", title="real correlation"),
+                 alt.Tooltip("synthetic:Q", format=".3f", title="synthetic correlation")])
+    labels = base.mark_text(fontSize=9).encode(
+        text=alt.Text("difference:Q", format=".2f"),
+        color=alt.condition(f"datum.difference > {top / 2}", alt.value("white"), alt.value("black")))
+    return (rects + labels).properties(height=max(HEIGHT, 26 * len(order)))
+
+
 def projection(points: pd.DataFrame, title: str, axes: tuple[str, str] = ("t-SNE 1", "t-SNE 2")) -> alt.Chart:
     return alt.Chart(points, title=title).mark_circle(size=14, opacity=0.5).encode(
         x=alt.X("x:Q", title=axes[0]), y=alt.Y("y:Q", title=axes[1]), color=_source_color(), tooltip=["source"],
@@ -99,10 +118,11 @@ def roc(curves: dict[str, pd.DataFrame]) -> alt.Chart:
     return (diagonal + lines).properties(height=320)
 
 
-def importance(series: pd.Series, top: int = 15) -> alt.Chart:
+def importance(series: pd.Series, top: int = 15, title: str = "What gives it away (random-forest importance)",
+               x_title: str = "share of the detector's importance") -> alt.Chart:
     data = series.head(top).rename_axis("column").reset_index(name="importance")
-    return alt.Chart(data, title="What gives it away (random-forest importance)").mark_bar().encode(
-        x=alt.X("importance:Q", title="share of the detector's importance"),
+    return alt.Chart(data, title=title).mark_bar().encode(
+        x=alt.X("importance:Q", title=x_title),
         y=alt.Y("column:N", sort="-x", title=None, axis=_labels()), color=alt.value(SYNTH),
         tooltip=["column", alt.Tooltip("importance:Q", format=".3f")],
     ).properties(height=alt.Step(22))

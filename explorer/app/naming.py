@@ -27,6 +27,7 @@ METRICS = {
     "precision": ("Precision", "↑", "high", "Share of samples inside the real images' k-NN balls (k = 3): fidelity."),
     "recall": ("Recall", "↑", "high", "Share of real images inside the samples' k-NN balls (k = 3): diversity."),
 }
+NOT_APPLICABLE = "—"  # a metric cell that does not apply to the model (the comparison table's placeholder)
 KINDS = {None: "unconditional", "label": "class-conditional", "confidence": "confidence-conditioned",
          "instance": "instance-conditioned", "range": "range-conditioned"}
 _JARGON = re.compile(r"\bR\d+\b:?\s*")  # the reference reports' short names (R1 … R5) mean nothing to a reader

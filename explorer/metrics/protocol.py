@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import cdist
 from sklearn.metrics import roc_auc_score
-from xgboost import XGBClassifier
 
-# SDMetrics is imported inside the functions: its package imports torch when torch is installed, and
-# the app side (this package) must load without torch.
+# SDMetrics and XGBoost are imported inside the functions: SDMetrics imports torch when torch is installed,
+# the app side (this package) must load without torch, and neither is in the serving image (the app's
+# Diagnostics use this module's distance and privacy functions).
 
 THREADS = 1  # XGBoost; on a shared 2-core machine its second OpenMP thread made fits 4-15x slower
 
@@ -57,6 +57,7 @@ def trend(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str]) -> float:
 def xgboost_detection():
     """SDMetrics' detection metric (same features, 3 folds, score) with an XGBoost classifier."""
     from sdmetrics.single_table.detection.sklearn import ScikitLearnClassifierDetectionMetric
+    from xgboost import XGBClassifier
 
     class XGBoostDetection(ScikitLearnClassifierDetectionMetric):
         name = "XGBoost Detection"
@@ -109,6 +110,7 @@ def mle(train: pd.DataFrame, test: pd.DataFrame, target: str, categories: dict[s
     present = np.unique(y_train)
     if len(present) < 2:
         return 0.5
+    from xgboost import XGBClassifier
     model = XGBClassifier(n_jobs=THREADS, random_state=seed, enable_categorical=True, tree_method="hist")
     remap = {c: i for i, c in enumerate(present)}
     model.fit(_codes(train, categories, features), np.vectorize(remap.get)(y_train))
@@ -147,17 +149,18 @@ def nearest_l1(query: pd.DataFrame, reference: pd.DataFrame, numeric: list[str],
 
 
 def dcr_share(synth: pd.DataFrame, train: pd.DataFrame, holdout: pd.DataFrame, numeric: list[str],
-              categories: dict[str, list[str]], seed: int = 0) -> float:
+              categories: dict[str, list[str]], seed: int = 0, chunk: int = 1000) -> float:
     """Share of synthetic rows strictly closer to the training rows than to the holdout, against
-    an equal-size random subset of the training rows (0.5 = no closer to what it trained on)."""
+    an equal-size random subset of the training rows (0.5 = no closer to what it trained on).
+    ``chunk``: query rows per distance block (the app uses smaller blocks: less memory at once)."""
     size = min(len(train), len(holdout))
     rng = np.random.default_rng(seed)
     train = train.iloc[rng.choice(len(train), size, replace=False)]
     holdout = holdout.iloc[rng.choice(len(holdout), size, replace=False)]
     ranges = train[numeric].max() - train[numeric].min()
     ranges[ranges == 0] = 1.0
-    d_train = nearest_l1(synth, train, numeric, categories, ranges)
-    d_hold = nearest_l1(synth, holdout, numeric, categories, ranges)
+    d_train = nearest_l1(synth, train, numeric, categories, ranges, chunk)
+    d_hold = nearest_l1(synth, holdout, numeric, categories, ranges, chunk)
     return float((d_train < d_hold).mean())
 
 
@@ -172,7 +175,7 @@ def protocol(synth: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame, numer
 
 
 def privacy(synth: pd.DataFrame, train: pd.DataFrame, holdout: pd.DataFrame, numeric: list[str],
-            categories: dict[str, list[str]], seed: int = 0, rows: int = 2000) -> dict:
+            categories: dict[str, list[str]], seed: int = 0, rows: int = 2000, chunk: int = 1000) -> dict:
     """Privacy figures on up to ``rows`` rows of each table (distances as for the DCR share):
     - ``exact_match_rate``: share of synthetic rows equal to some training row in every column;
     - ``nndr``: median ratio of a synthetic row's nearest to second-nearest training distance
@@ -185,10 +188,10 @@ def privacy(synth: pd.DataFrame, train: pd.DataFrame, holdout: pd.DataFrame, num
     ranges = train[numeric].max() - train[numeric].min()
     ranges[ranges == 0] = 1.0
     exact = synth.merge(train.drop_duplicates(), how="inner", on=list(train.columns)).shape[0] / len(synth)
-    two = nearest_l1(synth, train, numeric, categories, ranges, k=2)
+    two = nearest_l1(synth, train, numeric, categories, ranges, chunk, k=2)
     nndr = np.median(two[:, 0] / np.maximum(two[:, 1], 1e-12))
-    closeness = -np.concatenate([nearest_l1(members, synth, numeric, categories, ranges),
-                                 nearest_l1(others, synth, numeric, categories, ranges)])
+    closeness = -np.concatenate([nearest_l1(members, synth, numeric, categories, ranges, chunk),
+                                 nearest_l1(others, synth, numeric, categories, ranges, chunk)])
     truth = np.r_[np.ones(len(members)), np.zeros(len(others))]
     return {"exact_match_rate": float(exact), "nndr": float(nndr),
             "membership_auc": float(roc_auc_score(truth, closeness))}
