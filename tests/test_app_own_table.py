@@ -93,10 +93,25 @@ def test_diagnostics_every_section_with_missing_values_and_dates(env):
     at = open_page("diagnostics", model="shop-cgan", n=300)
     ks = at.dataframe[0].value
     assert {"signup", "income", "region"} <= set(ks["column"])
-    for section in ["Detection", "Utility", "Privacy", "Per class"]:
+    for section in ["Trend", "Detection", "Utility", "Privacy", "Per class"]:
         at.radio(key="diagnostics:section").set_value(section).run()
         assert not at.exception, [e.value for e in at.exception]
         assert not at.error, texts(at.error)
+
+
+def test_protocol_views_beside_real_data_on_a_user_table(env):
+    """Trend, the boosting detector and the privacy figures with the file's gaps, dates and a range target."""
+    from tests.test_app_protocol import check_boosting, check_privacy, check_trend
+    at = open_page("diagnostics", model="shop-cgan", n=300, section="Trend")
+    check_trend(at)
+    cells = " ".join(c.proto.spec for c in at.get("vega_lite_chart"))
+    assert all(f'"{name}"' in cells for name in ("signup", "income", "region", "price (range)"))
+    at.radio(key="diagnostics:section").set_value("Detection").run()
+    check_boosting(at)
+    at.radio(key="diagnostics:section").set_value("Privacy").run()
+    figures = check_privacy(at)
+    assert figures.loc["Exact-match rate"].iloc[1] == 0  # real holdout rows copy no training row
+    assert not at.error, texts(at.error)
 
 
 def diagnostics_warning(data: Path, monkeypatch) -> str:

@@ -137,17 +137,30 @@ def test_best_adult_cgan_to_10000_rows_of_the_rich_as_csv(tab, server, tmp_path)
     j.done(tmp_path)
 
 
+PRIVACY_FIGURES = "The field's privacy figures, beside real data's own"
+
+
 def test_is_it_realistic_every_diagnostics_section(tab, server, tmp_path):
     model_id = best("adult", "label")
     j = home(tab, server, "is the best Adult cGAN realistic? every Diagnostics section")
     j.click(tab.locator(f'a[href$="diagnostics?model={model_id}"]').first)
     expect(tab.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible()
-    for section, sign in [("Detection", "Detection AUC (RF)"), ("Utility", "Efficacy ratio"),
-                          ("Privacy", "Median DCR, synthetic"), ("Per class", "Measured now")]:
+    for section, sign in [("Trend", "Real data's own Trend"), ("Detection", "Detection AUC (RF)"),
+                          ("Utility", "Efficacy ratio"), ("Privacy", PRIVACY_FIGURES),
+                          ("Per class", "Measured now")]:
         t = time.perf_counter()
         j.click(tab.get_by_text(section, exact=True))
         expect(tab.get_by_text(sign).first).to_be_visible()
         print(f"  {section}: {time.perf_counter() - t:.1f} s")
+        if section == "Trend":  # the heatmap and the worst pairs, beside real data's own
+            expect(tab.get_by_text("Worst pairs", exact=True)).to_be_visible()
+            expect(tab.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible()
+        if section == "Detection":  # gradient boosting and the real-vs-real references, on request
+            t = time.perf_counter()
+            j.click(tab.get_by_role("button", name=re.compile("Train a gradient-boosting detector")))
+            expect(tab.get_by_text("Gradient boosting has no impurity importances", exact=False)).to_be_visible()
+            expect(tab.get_by_role("button", name=re.compile("Train a gradient-boosting detector"))).to_be_disabled()
+            print(f"  Detection, gradient boosting and references: {time.perf_counter() - t:.1f} s")
     j.click(tab.get_by_text("Distributions", exact=True))
     expect(tab.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible()
     j.done(tmp_path)
