@@ -5,8 +5,9 @@ penguins' raw file with its dates, ids, comments and gaps) or is built here (a s
 values, dates, an id, free text, a constant and a numeric target). Each is written to a file, trained
 through the real CLI (``python -m training.run --data FILE --target COL --arch cgan``), and scored from
 its card: RF detection AUC, efficacy, mean KS/TV complement against real data's own (the training rows
-against the same holdout), and the largest gap between a column's synthetic missing share and the
-holdout's (the bar) or the whole file's.
+against the same holdout), and the largest gap between a column's missing share in 20,000 synthetic rows
+and in the training rows (the bar), beside the card's gap to the holdout and the holdout's own sampling
+gap to the training rows.
 
   python -m experiments.own_tables                 # every table, default settings (one at a time)
   python -m experiments.own_tables --tables wine   # one table
@@ -26,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
+RANGE_SAMPLE = 5_000  # rows asked of each range to see how many land in it
+MISSING_SAMPLE = 20_000  # synthetic rows whose missing shares are compared with the training rows'
 BARS = {"detection_rf_auc": 0.80, "efficacy_ratio": 0.90, "fidelity_gap": 0.02, "missing_gap": 0.03}
 
 
@@ -80,11 +83,13 @@ def write(name: str, folder: Path) -> Path:
     return path
 
 
-def score(card: dict, data: Path) -> dict:
-    """The bar's figures from a card, plus real data's own KS/TV on the same holdout."""
+def score(card: dict, data: Path, models: Path) -> dict:
+    """The bar's figures from a card, plus real data's own KS/TV on the same holdout and the missing shares
+    of a large sample against the training rows'."""
     import os
     from explorer.data.user_tables import load_for_card
-    from explorer.metrics.diagnostics import fidelity
+    from explorer.metrics.diagnostics import fidelity, missing_shares
+    from explorer.runtime.models import Model
     before = os.environ.get("GAN_EXPLORER_DATA")
     os.environ["GAN_EXPLORER_DATA"] = str(data)  # where load_for_card finds the file, as the app would
     try:
@@ -96,21 +101,42 @@ def score(card: dict, data: Path) -> dict:
             os.environ["GAN_EXPLORER_DATA"] = before
     real_own = float(fidelity(table.holdout, table.train, table.numeric)["complement"].mean())
     m = card["metrics"]
-    gaps = [abs(v["real"] - v["synthetic"]) for v in m.get("missing_share", {}).values()]
-    file_share = {c["name"]: c["missing"] for c in card["schema"]["columns"]}
-    file_gaps = [abs(file_share[k] - v["synthetic"]) for k, v in m.get("missing_share", {}).items() if k in file_share]
+    holdout_gaps = [abs(v["real"] - v["synthetic"]) for v in m.get("missing_share", {}).values()]
+    model = Model.load(card["id"], models)
+    large = model.sample(MISSING_SAMPLE, seed=0)
+    learned = missing_shares(table.train, large)
+    noise = missing_shares(table.train, table.holdout)  # real data's own gap: training rows against the holdout
     row = {"table": card["dataset"], "model": card["id"], "rows": card["source"]["rows"],
            "learned columns": len(card["columns"]), "refused": len(card["refused"]),
            "condition": (card["condition"] or {}).get("type", "none"),
            "detection_rf_auc": m["detection_rf_auc"], "efficacy_ratio": m.get("efficacy_ratio", np.nan),
            "ks_tv": m["mean_ks_tv_complement"], "ks_tv_real": real_own,
-           "missing_gap": max(gaps) if gaps else 0.0, "missing_gap_file": max(file_gaps) if file_gaps else 0.0,
+           "missing_gap": _largest(learned), "missing_gap_holdout": max(holdout_gaps) if holdout_gaps else 0.0,
+           "missing_gap_real": _largest(noise), **_range_hits(model, large),
            "seconds": card["training"]["seconds"]}
     row["meets bar"] = bool(row["detection_rf_auc"] <= BARS["detection_rf_auc"]
                             and not row["efficacy_ratio"] < BARS["efficacy_ratio"]
                             and row["ks_tv"] >= real_own - BARS["fidelity_gap"]
                             and row["missing_gap"] <= BARS["missing_gap"])
     return row
+
+
+def _range_hits(model, unconditional: pd.DataFrame) -> dict:
+    """For a range-conditioned model: the mean share of rows asked for one range that land in it, and the
+    share an unconditional draw puts there (1 / ranges when the ranges are quantile bins)."""
+    c = model.condition
+    if c is None or c.type != "range":
+        return {"range_hit": np.nan, "range_hit_chance": np.nan}
+    hits, chance = [], []
+    for k, low, high in zip(model.classes, c.edges[:-1], c.edges[1:]):
+        asked = model.sample(RANGE_SAMPLE, seed=1, mix=k)[c.column]
+        hits.append(asked.between(low, high).mean())
+        chance.append(unconditional[c.column].between(low, high).mean())
+    return {"range_hit": float(np.mean(hits)), "range_hit_chance": float(np.mean(chance))}
+
+
+def _largest(shares: pd.DataFrame) -> float:
+    return float((shares["real"] - shares["synthetic"]).abs().max()) if len(shares) else 0.0
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
@@ -131,7 +157,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         print("$", " ".join(command[1:]), flush=True)
         subprocess.run(command, check=True, cwd=ROOT)
         card = json.loads((work / "models" / f"{name}-cgan" / "card.json").read_text())
-        rows.append(score(card, work / "data"))
+        rows.append(score(card, work / "data", work / "models"))
         print(pd.DataFrame(rows[-1:]).round(3).to_string(index=False), flush=True)
     table = pd.DataFrame(rows)
     if args.csv:
