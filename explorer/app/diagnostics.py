@@ -13,7 +13,6 @@ from explorer.app.gate import heavy
 from explorer.app.state import load_model, per_model, real_table, sample
 
 ALL = "all classes"
-DISCRIMINATOR_CHUNK = 64
 DISCRIMINATOR_ROWS = 500  # per side: the fooled rate's standard error ≤ 2.2 points, half the time of 1,000
 
 
@@ -125,16 +124,6 @@ def detection(model_id: str, n: int, seed: int, cls: str = ALL) -> dict:
     return {"rf": rf, "lr": detector(model_id, n, seed, cls, "lr"), "rows": rf["rows"]}
 
 
-def _discriminate(model, frame: pd.DataFrame, chunk: int = DISCRIMINATOR_CHUNK) -> np.ndarray:
-    """``Model.discriminate`` in small batches: the exported discriminator's in-graph quantile
-    transform allocates memory in proportion to the batch, and onnxruntime's arena keeps it
-    (Adult, 5,000 rows at once: ≈ 850 MB with the quick models, more with the full ones);
-    64-row batches cost about the same time and ≈ 100 MB."""
-    if len(frame) == 0:
-        return np.zeros(0, np.float32)
-    return np.concatenate([model.discriminate(frame.iloc[i:i + chunk]) for i in range(0, len(frame), chunk)])
-
-
 @per_model(32)
 def discriminator(model_id: str, n: int, seed: int, cls: str = ALL) -> dict | None:
     model = load_model(model_id)
@@ -147,7 +136,7 @@ def discriminator(model_id: str, n: int, seed: int, cls: str = ALL) -> dict | No
     if len(real) == 0 or len(synth) == 0:
         return {"error": "no rows of this class"}
     with heavy():
-        real_scores, fake_scores = _discriminate(model, real), _discriminate(model, synth)
+        real_scores, fake_scores = model.discriminate(real), model.discriminate(synth)
     return {"binned": an.binned({"real": real_scores, "synthetic": fake_scores}),
             "fooled": dg.fooled_rate(real_scores, fake_scores), "threshold": float(np.median(real_scores)),
             "rows": (len(real), len(synth))}

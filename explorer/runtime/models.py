@@ -113,6 +113,7 @@ def providers() -> list[str]:
 
 
 ARENA = {"classifier"}  # sessions that keep onnxruntime's memory arena (see _session)
+DISCRIMINATOR_BATCH = 8  # rows per run of a tabular discriminator (Model.discriminate)
 
 
 def check_interface(card: Card, role: str, session: ort.InferenceSession) -> None:
@@ -416,8 +417,9 @@ class Model:
             feed["confidence"] = self.judge_confidence(frame).clip(*self.condition.range).astype(np.float32)[:, None]
         if self.instance_conditioned:  # each row judged as an instance of itself: it is in its own neighbourhood
             feed["instance"] = embed(self.condition.space, frame)
-        # small batches: the in-graph quantile encoder holds [batch, columns, quantiles] floats
-        session, step = self.sessions["discriminator"], 256
+        # small batches: the in-graph quantile encoder holds [batch, columns, quantiles] floats; 8 rows keep
+        # them in the CPU's cache (Adult, 1,000 rows: 0.24 s of CPU in batches of 8, 0.49 s in batches of 64)
+        session, step = self.sessions["discriminator"], DISCRIMINATOR_BATCH
         parts = [session.run(None, {k: v[i:i + step] for k, v in feed.items()})[0][:, 0]
                  for i in range(0, len(frame), step)]
         return np.concatenate(parts) if parts else np.zeros(0, np.float32)
