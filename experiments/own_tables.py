@@ -11,7 +11,7 @@ gap to the training rows.
 
   python -m experiments.own_tables                 # every table, default settings (one at a time)
   python -m experiments.own_tables --tables wine   # one table
-  python -m experiments.own_tables --tables credit-g,diabetes   # built-in raw files, same path
+  python -m experiments.own_tables --tables credit-g,diabetes,adult   # built-in raw files, same path
 """
 from __future__ import annotations
 
@@ -67,7 +67,9 @@ TABLES = {
 }
 # the built-in tables' raw files through the same path (compare with docs/results.md)
 BUILT_IN = {"credit-g": (lambda: _built_in("credit-g.arff"), ".arff", "class"),
-            "diabetes": (lambda: _built_in("diabetes.arff"), ".arff", "class")}
+            "diabetes": (lambda: _built_in("diabetes.arff"), ".arff", "class"),
+            "adult": (lambda: _built_in("adult.data"), ".data", "income")}
+SCHEMAS = {"adult": ROOT / "training" / "schemas" / "adult.toml"}  # adult.data has no header row
 
 
 def write(name: str, folder: Path) -> Path:
@@ -154,6 +156,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         target = {**TABLES, **BUILT_IN}[name][2]
         command = [sys.executable, "-m", "training.run", "--data", str(path), "--target", target, "--arch", "cgan",
                    "--out", str(work / "models"), "--checkpoints", str(work / "checkpoints"), *args.extra]
+        if name in SCHEMAS:
+            command += ["--schema", str(SCHEMAS[name])]
         print("$", " ".join(command[1:]), flush=True)
         subprocess.run(command, check=True, cwd=ROOT)
         card = json.loads((work / "models" / f"{name}-cgan" / "card.json").read_text())
