@@ -103,15 +103,16 @@ def test_protocol_views_beside_real_data_on_a_user_table(env):
     """Trend, the boosting detector and the privacy figures with the file's gaps, dates and a range target."""
     from tests.test_app_protocol import check_boosting, check_privacy, check_trend
     at = open_page("diagnostics", model="shop-cgan", n=300, section="Trend")
-    check_trend(at)
+    scores = check_trend(at)
     cells = " ".join(c.proto.spec for c in at.get("vega_lite_chart"))
     assert all(f'"{name}"' in cells for name in ("signup", "income", "region", "price (range)"))
     at.radio(key="diagnostics:section").set_value("Detection").run()
-    check_boosting(at)
+    detectors = check_boosting(at)
     at.radio(key="diagnostics:section").set_value("Privacy").run()
     figures = check_privacy(at)
     assert figures.loc["Exact-match rate"].iloc[1] == 0  # real holdout rows copy no training row
     assert not at.error, texts(at.error)
+    print(f"\n{scores}\n{detectors.round(3).to_string()}\n{figures.iloc[:, :2].round(3).to_string()}")
 
 
 def diagnostics_warning(data: Path, monkeypatch) -> str:
