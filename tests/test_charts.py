@@ -66,3 +66,18 @@ def test_two_detectors_or_two_losses_are_not_two_blues():
     assert colours and colours[0][:2] == charts.PAIR
     history = pd.DataFrame({"epoch": [1, 1], "metric": ["loss_d", "loss_g"], "value": [0.1, 0.2]})
     assert spec(charts.curves(history, "losses"))["encoding"]["color"]["scale"]["range"][:2] == charts.PAIR
+
+
+def test_pair_trend_heatmap_labels_every_pair_and_column_on_a_scale_from_zero():
+    from explorer.metrics import pairs
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"x": rng.normal(size=300), "y": rng.normal(size=300), "z": rng.choice(["p", "q"], 300)})
+    synth = real.assign(y=real["x"] + rng.normal(size=300) * 0.1)  # y now follows x: that pair is far off
+    cells = pairs.difference_long(pairs.pair_trends(real, synth, ["x", "y"]), list(real.columns))
+    d = spec(charts.pair_trends(cells))
+    rect, text = d["layer"]
+    assert rect["encoding"]["x"]["axis"]["labelOverlap"] is False and rect["encoding"]["y"]["axis"]["labelOverlap"] is False
+    top = cells["difference"].max()
+    assert top > 0.3 and rect["encoding"]["color"]["scale"]["domain"] == [0, top]
+    assert text["encoding"]["text"]["field"] == "difference" and text["encoding"]["text"]["format"] == ".2f"
+    assert list(cells.loc[cells["difference"].idxmax(), ["a", "b"]]) == ["y", "x"]

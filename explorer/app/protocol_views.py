@@ -35,14 +35,12 @@ def trend(model_id: str, n: int, seed: int, cls: str) -> None:
     b.metric("Real data's own Trend", f"{result['trend_real']:.3f}",
              help="The same score with real holdout rows in place of the synthetic ones: what a perfect generator "
                   "scores with these row counts. Read the synthetic score against this, not against 1.")
-    left, right = st.columns([3, 2])
-    state.chart("pair_trends", result["cells"], where=left)
-    with right:
-        st.markdown("**Worst pairs**")
-        st.dataframe(result["worst"].drop(columns="Metric"), hide_index=True, width="stretch", column_config={
-            "Score": st.column_config.NumberColumn("synthetic", format="%.3f"),
-            "Real Score": st.column_config.NumberColumn(REFERENCE, format="%.3f",
-                                                        help="The same pair's score for real holdout rows.")})
+    state.chart("pair_trends", result["cells"])  # the page's full width: a column would squeeze the cells
+    st.markdown("**Worst pairs**")
+    st.dataframe(result["worst"].drop(columns="Metric"), hide_index=True, width="stretch", column_config={
+        "Score": st.column_config.NumberColumn("synthetic", format="%.3f"),
+        "Real Score": st.column_config.NumberColumn(REFERENCE, format="%.3f",
+                                                    help="The same pair's score for real holdout rows.")})
     base, rows = result["rows"]
     st.caption(f"{rows:,} synthetic and {rows:,} real holdout rows, each against the same {base:,} real training "
                "rows. Difference = 1 − pair score: numeric pairs compare correlations, the others how often each "
