@@ -180,8 +180,8 @@ def per_class(model_id: str, n: int, seed: int) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- the field's protocol, beside real data's own
-PRIVACY_ROWS = 2000  # per side: the DCR share's standard error ≈ 0.011; Adult: ≈ 4.4 s CPU for both sides
-BOOSTING_SECONDS_PER_1000 = 1.8  # rows per side, the boosting detector and the three references (Adult: 9 s CPU at 5,000)
+PRIVACY_ROWS = 2000  # per side: the DCR share's standard error ≈ 0.011; Adult: 4.4-7.6 s CPU for both sides
+BOOSTING_SECONDS_PER_1000 = 1.5  # rows per side: boosting + three references, Adult at 5,000: 7.3 s CPU
 
 
 def boosting_seconds(rows: int) -> float:
