@@ -81,3 +81,6 @@ def test_pair_trend_heatmap_labels_every_pair_and_column_on_a_scale_from_zero():
     assert top > 0.3 and rect["encoding"]["color"]["scale"]["domain"] == [0, top]
     assert text["encoding"]["text"]["field"] == "difference" and text["encoding"]["text"]["format"] == ".2f"
     assert list(cells.loc[cells["difference"].idxmax(), ["a", "b"]]) == ["y", "x"]
+    wide = pd.DataFrame({f"c{i}": rng.choice(["p", "q"], 300) for i in range(30)})
+    many = charts.pair_trends(pairs.difference_long(pairs.pair_trends(wide, wide, []), list(wide.columns)))
+    assert "layer" not in spec(many)  # 30 columns: cells too narrow for numbers, colour and tooltip only

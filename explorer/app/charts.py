@@ -91,10 +91,13 @@ def pair_trends(cells: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("real:Q", format=".3f", title="real correlation"),
                  alt.Tooltip("synthetic:Q", format=".3f", title="synthetic correlation")])
     step = int(np.clip(540 / max(1, len(order) - 1), 18, 40))  # the page's width: cells large enough to read
+    height = step * max(1, len(order) - 1)
+    if step < 24:  # too narrow for a number: the colour and the tooltip tell
+        return rects.properties(height=height)
     labels = base.mark_text(fontSize=10 if step >= 30 else 8).encode(
         text=alt.Text("difference:Q", format=".2f"),
         color=alt.condition(f"datum.difference > {top / 2}", alt.value("white"), alt.value("black")))
-    return (rects + labels).properties(height=step * max(1, len(order) - 1))  # square cells at the page's width
+    return (rects + labels).properties(height=height)
 
 
 def projection(points: pd.DataFrame, title: str, axes: tuple[str, str] = ("t-SNE 1", "t-SNE 2")) -> alt.Chart:
