@@ -147,6 +147,18 @@ def test_every_page_renders_and_is_screenshotted(page, server, models, shots):
         page.screenshot(path=str(shots / f"screenshot-{name}.png"))
 
 
+def test_diagnostics_trend_heatmap_and_worst_pairs(page, server, models, shots):
+    """The Trend section as a person sees it: both scores, the labelled heatmap, the worst pairs."""
+    page.goto(f"{server}/diagnostics?model={any_model(models)}&section=Trend")
+    settle(page, "Diagnostics")
+    expect(page.get_by_text("Real data's own Trend")).to_be_visible()
+    expect(page.get_by_text("Worst pairs", exact=True)).to_be_visible()
+    expect(page.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible()
+    expect(page.locator('[data-testid="stDataFrame"]').last).to_be_visible()
+    page.wait_for_timeout(800)  # let the heatmap and the grid paint before the screenshot
+    page.screenshot(path=str(shots / "screenshot-diagnostics-trend.png"))
+
+
 def test_interpolate_slider_redraws_chart_and_table(page, server, models):
     page.goto(f"{server}/interpolate?model={any_model(models)}")
     settle(page, "Interpolate")
