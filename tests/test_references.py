@@ -2,6 +2,8 @@
 explorer.metrics.references, the gradient-boosting detector) on real Adult rows and a user's table with
 gaps and dates: real-vs-real references sit at their ideal, copied training rows are caught, shuffled
 columns are detected, and the app's Trend is SDMetrics' ColumnPairTrends pair by pair."""
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -89,3 +91,18 @@ def test_gradient_boosting_detector_sees_shuffled_columns_and_not_real_rows(adul
     # shuffling broke the joint structure: a column tied to others gives it away, a near-independent one does not
     assert {"education", "education-num", "relationship", "marital-status"} & set(top)
     assert fake["importance"]["fnlwgt"] < fake["importance"].iloc[0] / 5
+
+
+def test_the_apps_protocol_figures_need_neither_sdmetrics_xgboost_nor_torch():
+    """The serving image has none of them: the app's Trend, privacy and boosting detector run without."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['xgboost'] = sys.modules['sdmetrics'] = None\n"
+            "from explorer.data.tables import load_table\n"
+            "from explorer.metrics import references, diagnostics as dg\n"
+            "t = load_table('diabetes')\n"
+            "references.trend(t.train, t.holdout, t.holdout, t.numeric, 200)\n"
+            "references.privacy(t.train, t.holdout, t.holdout, t.numeric, 50)\n"
+            "dg.detection(t.train, t.holdout, t.numeric, 'gb', max_rows=100)\n"
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
