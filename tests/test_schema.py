@@ -122,6 +122,23 @@ def test_readers_read_every_format_alike(tmp_path):
         assert infer(got)["income"].kind == "numeric" and infer(got)["joined"].kind == "datetime", name
 
 
+def test_row_labels_under_a_blank_header_are_left_out(tmp_path):
+    """R's write.csv and pandas' to_csv write row labels under a blank first name: read, named as pandas
+    names them, and refused as row labels; other columns keep their types."""
+    frame = mixed_table()[["income", "children"]]
+    frame.index = [f"row {i * 3}" for i in range(len(frame))]
+    frame.to_csv(tmp_path / "labels.csv")  # index=True: a blank first header cell
+    frame.set_axis(np.arange(len(frame)) * 7 + 4).to_csv(tmp_path / "numbers.csv")  # 4, 11, 18, ...: not consecutive
+    for name in ("labels.csv", "numbers.csv"):
+        schema = infer(read_table(tmp_path / name))
+        assert schema.columns[0].name == "Unnamed: 0" and schema.columns[0].kind == "refused"
+        assert schema.columns[0].reason.startswith("row labels")
+        assert [c.kind for c in schema.columns[1:]] == ["numeric", "categorical"]
+    gappy = pd.DataFrame({"": [1, 1, 2] * 20, "x": np.arange(60.0)})  # not distinct: an unnamed column of data
+    gappy.to_csv(tmp_path / "data.csv", index=False)
+    assert infer(read_table(tmp_path / "data.csv")).columns[0].kind == "categorical"
+
+
 def test_arff_nominals_become_strings(tmp_path):
     rows = "\n".join(f"{i % 7},'{'ab'[i % 2]}'" for i in range(60)) + "\n?,a\n"
     (tmp_path / "t.arff").write_text(f"@relation t\n@attribute x real\n@attribute k {{a,b}}\n@data\n{rows}")

@@ -16,6 +16,7 @@ MIN_ROWS = 50
 SUFFIXES = (".csv", ".tsv", ".txt", ".data", ".parquet", ".pq", ".arff")
 # Markers of a missing value beyond pandas' defaults ("", NA, NaN, null, ...): "?" is UCI's.
 NA_VALUES = ["?"]
+UNNAMED = "Unnamed: "  # how a blank header cell is named, as pandas names it
 
 
 class InputError(ValueError):
@@ -95,7 +96,7 @@ def _read_text(path: Path, sep: str | None, names: list[str] | None) -> pd.DataF
     if names is not None:
         frame.columns = names
     else:
-        frame.columns = header  # pandas renames duplicates to "a.1"; keep the file's names so they are caught
+        frame.columns = _named(header)  # pandas renames duplicates to "a.1"; keep the file's names so they are caught
     return frame
 
 
@@ -120,9 +121,12 @@ def _check_header(header: list[str], label: str) -> None:
         raise InputError(f"{label}: the first row looks like data, not column names (it holds "
                          f"{', '.join(numbers[:3])}); add a header row to the file, or list the column names "
                          "in a schema file as `names = [...]` and pass it with --schema")
-    blank = [i + 1 for i, c in enumerate(header) if not c]
-    if blank:
-        raise InputError(f"{label}: column {blank[0]} has no name in the header row; name every column")
+
+
+def _named(header: list[str]) -> list[str]:
+    """Blank header cells get pandas' own names ("Unnamed: 0"): R's write.csv and pandas' to_csv write row
+    labels under a blank first name, which inference then leaves out as an identifier with its reason."""
+    return [c or f"{UNNAMED}{i}" for i, c in enumerate(header)]
 
 
 def _is_number(text: str) -> bool:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from explorer.data.readers import InputError
+from explorer.data.readers import UNNAMED, InputError
 from explorer.runtime.frames import MISSING_LEVEL  # noqa: F401  (re-exported for the data side)
 
 KINDS = ("numeric", "categorical", "datetime", "constant", "refused")
@@ -186,6 +186,11 @@ def _inferred(name: str, series: pd.Series) -> ColumnSpec:
     missing = 1 - len(present) / n
     if len(present) == 0:
         return ColumnSpec(name, "refused", missing=1.0, reason="all values missing")
+    if name.startswith(UNNAMED) and missing == 0 and present.nunique() == n:
+        dtype = "int" if pd.api.types.is_integer_dtype(series) else \
+            "float" if pd.api.types.is_numeric_dtype(series) else "string"
+        return ColumnSpec(name, "refused", dtype=dtype, missing=0.0,
+                          reason="row labels: no name in the header and a different value in every row")
     if pd.api.types.is_datetime64_any_dtype(series):
         return _datetime(name, series, missing, "")
     if pd.api.types.is_bool_dtype(series):
