@@ -136,3 +136,36 @@ def test_changed_source_file_is_refused(env, monkeypatch, tmp_path):
 def test_training_page(env):
     at = open_page("training", model="shop-cgan")
     assert at.get("vega_lite_chart") or at.dataframe
+
+
+@pytest.fixture(scope="module")
+def survey(tmp_path_factory) -> dict[str, Path]:
+    """A table of categoricals only, saved by pandas with its row labels (a blank first header cell)."""
+    import numpy as np
+    import pandas as pd
+    folder = tmp_path_factory.mktemp("survey")
+    rng = np.random.default_rng(5)
+    n = 400
+    answer = rng.choice(["yy", "yn", "ny", "nn"], n)
+    pd.DataFrame({"bid": rng.choice([6, 12, 24, 48], n), "answer": answer,
+                  "age_band": np.where(answer == "yy", rng.integers(1, 3, n), rng.integers(1, 7, n)),
+                  "sex": rng.choice(["female", "male"], n)}).to_csv(folder / "survey.csv")
+    main(["--data", str(folder / "survey.csv"), "--target", "sex", "--arch", "all", "--quick",
+          "--out", str(folder / "models"), "--checkpoints", str(folder / "ckpt")])
+    return {"models": folder / "models", "data": folder}
+
+
+def test_a_table_of_categoricals_only_works_on_every_page(survey, monkeypatch):
+    """No numeric column at all (found on R's NaturalPark: training crashed) and a row-label column left out."""
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(survey["models"]))
+    monkeypatch.setenv("GAN_EXPLORER_DATA", str(survey["data"]))
+    monkeypatch.setenv("GAN_EXPLORER_RAISE", "1")
+    rows = open_page("sample", model="survey-cgan", n=100, seed=1).dataframe[0].value
+    assert set(rows.columns) == {"bid", "answer", "age_band", "sex"} and rows["bid"].isin([6, 12, 24, 48]).all()
+    open_page("condition", model="survey-cgan", n=100)
+    open_page("interpolate", model="survey-gan")
+    at = open_page("diagnostics", model="survey-cgan", n=300)
+    for section in ["Trend", "Detection", "Utility", "Privacy", "Per class"]:
+        at.radio(key="diagnostics:section").set_value(section).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert not at.error, texts(at.error)

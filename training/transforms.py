@@ -181,6 +181,8 @@ class TableTransformer:
             gap = np.isnan(v)  # a missing cell sits at the CDF's middle; its indicator carries the fact
             lows.append(np.where(gap, 0.5, np.searchsorted(col.sorted_values, v, "left") / n))
             highs.append(np.where(gap, 0.5, np.searchsorted(col.sorted_values, v, "right") / n))
+        if not lows:  # a table of categoricals only
+            return np.zeros((len(df), 0), np.float32), np.zeros((len(df), 0), np.float32)
         return np.stack(lows, 1).astype(np.float32), np.stack(highs, 1).astype(np.float32)
 
     def one_hot(self, df: pd.DataFrame) -> np.ndarray:
