@@ -131,6 +131,18 @@ def test_categorical_target_and_no_target_tables(tmp_path):
     assert written[0].name == "visits-gan" and card["condition"] is None and "efficacy_ratio" not in card["metrics"]
 
 
+def test_numeric_target_with_too_few_values_for_ranges_is_conditioned_on_its_values(tmp_path):
+    """Mostly one value (quantile ranges collapse): its values become the classes instead of an error."""
+    table = shop_table().assign(share=[0.0] * 500 + [0.7071] * 70 + [1.5] * 30)
+    _csv(tmp_path / "few.csv", table)
+    run(["--data", str(tmp_path / "few.csv"), "--target", "share", "--arch", "cgan", "--no-eval"], tmp_path / "out")
+    model = Model.load("few-cgan", tmp_path / "out")
+    assert model.card.condition.type == "label" and model.classes == ["0.0", "0.7071", "1.5"]
+    target = next(c for c in model.card.to_dict()["schema"]["columns"] if c["name"] == "share")
+    assert target["kind"] == "categorical" and "too few values for ranges" in target["source"]
+    assert set(model.sample(100, seed=0, mix="1.5")["share"]) == {"1.5"}
+
+
 @pytest.mark.slow
 def test_built_in_raw_files_train_through_data(tmp_path):
     data = Path(__import__("os").environ["GAN_EXPLORER_DATA"])

@@ -151,7 +151,7 @@ class Schema:
                  f"  {'column':<{width}}  {'type':<11}  {'missing':>7}  details"]
         for c in self.columns:
             missing = f"{c.missing:.1%}" if c.missing else "-"
-            note = " [schema file]" if c.source != "inferred" else ""
+            note = f" [{c.source}]" if c.source != "inferred" else ""
             lines.append(f"  {c.name:<{width}}  {c.kind:<11}  {missing:>7}  {c.details()}{note}")
         return "\n".join(lines)
 

@@ -21,6 +21,7 @@ from explorer.data.tables import DATA_ENV, HOLDOUT_FRACTION, DataUnavailable, Ta
 MAX_CLASSES = 50
 RANGE_BINS = 5  # quantile bins a numeric target is conditioned on
 RANGE_SUFFIX = " (range)"
+FEW_VALUES = "target with too few values for ranges: its values are the classes"
 
 
 def load_file(path: str | Path, target: str | None = None, schema_file: str | Path | None = None,
@@ -30,9 +31,22 @@ def load_file(path: str | Path, target: str | None = None, schema_file: str | Pa
     overrides, names = read_schema_file(schema_file) if schema_file else ({}, None)
     raw = read_table(path, names)
     schema = infer(raw, overrides)
+    if target in raw.columns and target not in overrides and _few_values(raw[target], schema[target]):
+        schema = infer(raw, {**overrides, target: {"type": "categorical"}})
+        schema[target].source = FEW_VALUES
     source = {"file": path.name, "sha256": file_sha256(path), "bytes": path.stat().st_size, "rows": len(raw),
               "names": names}
     return build(raw, schema, target, name or path.stem, seed, source)
+
+
+def _few_values(values: pd.Series, spec) -> bool:
+    """A numeric target whose quantiles give fewer than two ranges (mostly one value) but that has at most
+    MAX_CLASSES values: conditioned on its values as classes instead."""
+    if spec.kind != "numeric":
+        return False
+    numbers = pd.to_numeric(values, errors="coerce").dropna().to_numpy(float)
+    edges = np.unique(np.quantile(numbers, np.linspace(0, 1, RANGE_BINS + 1))) if len(numbers) else []
+    return len(edges) < 3 and 1 < len(np.unique(numbers)) <= MAX_CLASSES
 
 
 def build(raw: pd.DataFrame, schema: Schema, target: str | None, name: str, seed: int, source: dict) -> Table:
