@@ -122,6 +122,18 @@ def test_readers_read_every_format_alike(tmp_path):
         assert infer(got)["income"].kind == "numeric" and infer(got)["joined"].kind == "datetime", name
 
 
+@pytest.mark.parametrize("values, fmt", [
+    (["25/11/63", "5/11/63", "29/10/63"], "%d/%m/%y"),  # R's KMsurv baboon: pandas' guess reads none of these
+    (["31.12.2020", "01.01.2021", "15.06.2019"], "%d.%m.%Y"),
+    (["11/05/2020", "12/31/2020", "1/2/2021"], "%m/%d/%Y"),
+    (["05-Jan-2020", "06-Feb-2021", "17-Mar-2019"], "%d-%b-%Y"),
+])
+def test_common_day_first_and_two_digit_year_dates_are_dates(values, fmt):
+    frame = pd.DataFrame({"when": values * 30, "x": np.arange(90.0)})
+    spec = infer(frame).columns[0]
+    assert spec.kind == "datetime" and spec.format == fmt, spec
+
+
 def test_row_labels_under_a_blank_header_are_left_out(tmp_path):
     """R's write.csv and pandas' to_csv write row labels under a blank first name: read, named as pandas
     names them, and refused as row labels; other columns keep their types."""

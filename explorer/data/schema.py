@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import tomllib
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -265,13 +266,23 @@ def _typed(text: str, dtype: str):
     return {"int": int, "float": float, "bool": lambda s: s == "True"}.get(dtype, str)(text)
 
 
+# Tried after ISO 8601 and pandas' guess, which reads neither two-digit years with slashes nor most day-first
+# dates: month-first before day-first, as pandas does (a schema file's `format` settles an ambiguous column).
+DATE_FORMATS = ["%m/%d/%Y", "%d/%m/%Y", "%m/%d/%y", "%d/%m/%y", "%d.%m.%Y", "%d.%m.%y", "%d-%m-%Y", "%d-%b-%Y",
+                "%d-%b-%y", "%d %b %Y", "%b %d %Y", "%b %d, %Y", "%Y/%m/%d", "%d/%m/%Y %H:%M",
+                "%m/%d/%Y %H:%M"]
+
+
 def _date_format(strings: pd.Series) -> str | None:
     """The format every sampled distinct value parses with (ISO first), or None when they are not dates."""
     sample = pd.Series(strings.unique()[:SAMPLE])
     if sample.str.fullmatch(r"[+-]?\d+(\.\d*)?").any():
         return None  # numbers are never taken for dates (years and codes stay numbers)
-    for fmt in ["ISO8601", pd.tseries.api.guess_datetime_format(sample.iloc[0])]:
-        if fmt is None:
+    with warnings.catch_warnings():  # its "dayfirst=False" note: every candidate is checked on the values below
+        warnings.simplefilter("ignore", UserWarning)
+        guessed = pd.tseries.api.guess_datetime_format(sample.iloc[0])
+    for fmt in ["ISO8601", guessed, *DATE_FORMATS]:
+        if fmt is None or (fmt != "ISO8601" and not sample.str.contains(r"\d").all()):
             continue
         parsed = pd.to_datetime(sample, format=fmt, errors="coerce", utc=True)
         if parsed.notna().all():
