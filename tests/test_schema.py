@@ -134,6 +134,17 @@ def test_common_day_first_and_two_digit_year_dates_are_dates(values, fmt):
     assert spec.kind == "datetime" and spec.format == fmt, spec
 
 
+def test_semicolon_file_with_decimal_commas_reads_numbers(tmp_path):
+    """Spreadsheets in much of Europe write 1,5 and separate cells by semicolons: numbers, not categories."""
+    rows = "".join(f"item{i % 7};{i},5;{i}\n" for i in range(60))
+    (tmp_path / "eu.csv").write_text("name;price;qty\n" + rows)
+    frame = read_table(tmp_path / "eu.csv")
+    assert frame["price"].tolist()[:3] == [0.5, 1.5, 2.5] and frame["qty"].dtype.kind == "i"
+    assert [c.kind for c in infer(frame).columns[:2]] == ["categorical", "numeric"]
+    (tmp_path / "points.csv").write_text("name;price\n" + "".join(f"item{i % 7};{i}.5\n" for i in range(60)))
+    assert read_table(tmp_path / "points.csv")["price"].iloc[1] == 1.5
+
+
 def test_row_labels_under_a_blank_header_are_left_out(tmp_path):
     """R's write.csv and pandas' to_csv write row labels under a blank first name: read, named as pandas
     names them, and refused as row labels; other columns keep their types."""

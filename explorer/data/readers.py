@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +89,7 @@ def _read_text(path: Path, sep: str | None, names: list[str] | None) -> pd.DataF
         raise InputError(f"{path.name} has {len(header)} columns but the schema file names {len(names)}; "
                          "list one name per column in `names`")
     options = dict(sep=sep, header=None if names is not None else 0, skipinitialspace=True, na_values=NA_VALUES,
-                   low_memory=False, on_bad_lines="error")
+                   low_memory=False, on_bad_lines="error", decimal=_decimal_mark(text, sep))
     try:
         frame = pd.read_csv(path, encoding="utf-8", **options)
     except UnicodeDecodeError:  # spreadsheet exports are often Windows-1252; a binary file was caught above
@@ -98,6 +99,16 @@ def _read_text(path: Path, sep: str | None, names: list[str] | None) -> pd.DataF
     else:
         frame.columns = _named(header)  # pandas renames duplicates to "a.1"; keep the file's names so they are caught
     return frame
+
+
+def _decimal_mark(text: str, sep: str) -> str:
+    """The decimal mark: a comma for a semicolon-separated file whose cells hold decimal commas
+    (spreadsheets in much of Europe write 1,5 for 1.5 and separate cells by ;), else a point."""
+    if sep != ";":
+        return "."
+    body = text.splitlines()[1:50]
+    cell = re.compile(r"(?:^|;)\s*-?\d+,\d+\s*(?=;|$)")
+    return "," if any(cell.search(line) for line in body) else "."
 
 
 def _sniff(text: str) -> str:
