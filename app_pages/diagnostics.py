@@ -39,19 +39,25 @@ except DataUnavailable as exc:
     st.warning(state.data_help(exc, card.dataset))
     state.stop()
 target = card.target or table.target
-classes = list(table.categories[target])
+sections = SECTIONS if target else [s for s in SECTIONS if s not in ("Utility", "Per class")]
+cls = ad.ALL
 with c3:
-    raw = state.initial("class", ad.ALL)
-    options = [ad.ALL, *classes]
-    if raw not in options:
-        st.error(f"Unknown class {brief(raw)} in the URL; classes are {', '.join(classes)}.", icon=state.ERROR_ICON)
-        raw = ad.ALL
-    cls = st.selectbox(f"Rows of class ({target})", options, index=options.index(raw), key=f"{PAGE}:class",
-                       help="Every metric can be measured on one class only — minority classes must hold up too.")
-    state.remember("class", None if cls == ad.ALL else cls)
+    if target:
+        classes = list(table.categories[target])
+        raw = state.initial("class", ad.ALL)
+        options = [ad.ALL, *classes]
+        if raw not in options:
+            st.error(f"Unknown class {brief(raw)} in the URL; classes are {', '.join(classes)}.", icon=state.ERROR_ICON)
+            raw = ad.ALL
+        cls = st.selectbox(f"Rows of class ({target})", options, index=options.index(raw), key=f"{PAGE}:class",
+                           help="Every metric can be measured on one class only — minority classes must hold up too.")
+        state.remember("class", None if cls == ad.ALL else cls)
+    else:
+        st.caption("Trained without a target column, so there is no Utility or Per class section: both "
+                   "predict or split by the target.")
 
 raw = state.initial("section", SECTIONS[0])
-section = st.radio("Section", SECTIONS, index=SECTIONS.index(raw) if raw in SECTIONS else 0, horizontal=True,
+section = st.radio("Section", sections, index=sections.index(raw) if raw in sections else 0, horizontal=True,
                    key=f"{PAGE}:section", label_visibility="collapsed")
 state.remember("section", section, SECTIONS[0])
 st.caption(f"Real rows: the holdout ({table.split}). Synthetic rows: {n:,} from seed {seed}"

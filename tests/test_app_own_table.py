@@ -152,6 +152,8 @@ def survey(tmp_path_factory) -> dict[str, Path]:
                   "sex": rng.choice(["female", "male"], n)}).to_csv(folder / "survey.csv")
     main(["--data", str(folder / "survey.csv"), "--target", "sex", "--arch", "all", "--quick",
           "--out", str(folder / "models"), "--checkpoints", str(folder / "ckpt")])
+    main(["--data", str(folder / "survey.csv"), "--name", "free", "--quick",  # no target: survey's free-gan
+          "--out", str(folder / "models"), "--checkpoints", str(folder / "ckpt")])
     return {"models": folder / "models", "data": folder}
 
 
@@ -169,3 +171,22 @@ def test_a_table_of_categoricals_only_works_on_every_page(survey, monkeypatch):
         at.radio(key="diagnostics:section").set_value(section).run()
         assert not at.exception, [e.value for e in at.exception]
         assert not at.error, texts(at.error)
+
+
+def test_a_model_trained_without_a_target_has_every_section_that_needs_none(survey, monkeypatch):
+    """Diagnostics crashed (KeyError '') for every model trained without --target; found by opening every page
+    of quick models of R datasets."""
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(survey["models"]))
+    monkeypatch.setenv("GAN_EXPLORER_DATA", str(survey["data"]))
+    monkeypatch.setenv("GAN_EXPLORER_RAISE", "1")
+    for page in ("sample", "interpolate", "training"):
+        open_page(page, model="free-gan", n=100)
+    at = open_page("diagnostics", model="free-gan", n=300)
+    assert at.radio(key="diagnostics:section").options == ["Distributions", "Trend", "Detection", "Privacy"]
+    assert "without a target column" in texts(at.caption)
+    for section in ["Trend", "Detection", "Privacy"]:
+        at.radio(key="diagnostics:section").set_value(section).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert not at.error, texts(at.error)
+    at = open_page("diagnostics", model="free-gan", n=300, section="Utility")  # an old link: the first section
+    assert at.radio(key="diagnostics:section").value == "Distributions"
