@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -72,6 +73,18 @@ async def user(url: str, index: int, views: list, until: float, think: tuple[flo
         errors.append(f"user {index}: {type(exc).__name__}: {str(exc)[:300]}")
 
 
+def cache_mb(base: str) -> dict[str, float]:
+    """MB held by each st.cache_data cache, from Streamlit's /_stcore/metrics (public here: bench_soak runs
+    streamlit_app.py; the demo's serve.py hides it)."""
+    text = urllib.request.urlopen(f"{base}/_stcore/metrics", timeout=10).read().decode()
+    sizes = {}
+    for line in text.splitlines():
+        if line.startswith("cache_memory_bytes{") and 'cache_type="st_cache_data"' in line:
+            name = line.split('cache="', 1)[1].split('"', 1)[0].removeprefix("explorer.app.")
+            sizes[name] = round(float(line.rsplit(" ", 1)[1]) / 2**20, 1)
+    return dict(sorted(sizes.items(), key=lambda kv: -kv[1]))
+
+
 class Curve(threading.Thread):
     """(seconds since start, VmRSS MB) every ``every`` seconds."""
 
@@ -96,7 +109,7 @@ def soak(base: str, pid: int, views: list, users: int, minutes: float, rounds: i
     watch, curve = MemoryWatch(pid), Curve(pid)
     watch.start()
     curve.start()
-    visits, errors, after = [], [], []
+    visits, errors, after, caches = [], [], [], []
     for _ in range(rounds):
         until = time.monotonic() + 60 * minutes / rounds
 
@@ -107,6 +120,7 @@ def soak(base: str, pid: int, views: list, users: int, minutes: float, rounds: i
         asyncio.run(crowd())
         time.sleep(SESSION_TTL + 2)  # the users have left: their sessions are dropped after the TTL
         after.append(round(memory_mb(pid)["VmRSS"], 1))
+        caches.append(cache_mb(base))
     watch.running = curve.running = False
     watch.join()
     per_page = {}
@@ -117,7 +131,8 @@ def soak(base: str, pid: int, views: list, users: int, minutes: float, rounds: i
         "visits_per_page": {p: len(s) for p, s in per_page.items()},
         "median_s_per_page": {p: round(sorted(s)[len(s) // 2], 2) for p, s in per_page.items()},
         "rss_before_mb": round(before, 1), "rss_peak_mb": round(max(watch.peak, *after), 1),
-        "rss_after_round_mb": after, "growth_second_to_last_mb": round(after[-1] - after[1], 1) if rounds > 1 else None,
+        "rss_after_round_mb": after, "cache_data_mb_after_round": [round(sum(c.values()), 1) for c in caches],
+        "cache_data_mb_at_end": caches[-1] if caches else {}, "growth_second_to_last_mb": round(after[-1] - after[1], 1) if rounds > 1 else None,
         "vm_hwm_mb": round(memory_mb(pid)["VmHWM"], 1), "rss_curve": curve.points, "load_average": os.getloadavg(),
     }
 
@@ -145,7 +160,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(json.dumps({k: v for k, v in result.items() if k != "rss_curve"}, indent=1))
     print(f"{args.users} users × {args.minutes:g} min ({result['visits']} heavy views, {len(result['errors'])} errors): "
           f"RSS {result['rss_before_mb']} MB before, peak {result['rss_peak_mb']} MB (goal ≤ 1,500), after each "
-          f"round {result['rss_after_round_mb']} MB")
+          f"round {result['rss_after_round_mb']} MB (st.cache_data: {result['cache_data_mb_after_round']} MB)")
     return result
 
 

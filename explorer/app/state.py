@@ -298,8 +298,12 @@ def arrow(frame: pd.DataFrame) -> pa.Table:
         column = frame[name]
         if column.dtype.kind in "biuf":
             columns[str(name)] = pa.array(column.to_numpy(), from_pandas=True)  # NaN → null, as Streamlit shows it
-        elif hasattr(column.array, "__arrow_array__"):  # pandas' arrow-backed strings: no copy
-            columns[str(name)] = pa.array(column.array)
+        elif hasattr(column.array, "__arrow_array__"):  # pandas' arrow-backed strings
+            values = pa.array(column.array)
+            values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+            # a copy of just these rows: a slice (the head of a sample) keeps, and pickles into the cache, the
+            # buffers of every row it was cut from (a 100,000-row sample's preview: 14.5 MB instead of 0.2 MB)
+            columns[str(name)] = pa.concat_arrays([values])
         else:
             try:
                 columns[str(name)] = pa.array(column.astype(object).to_numpy(), from_pandas=True)

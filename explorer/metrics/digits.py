@@ -17,13 +17,15 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from explorer.runtime.images import JUDGE_BATCH
+
 CONFIDENT = 0.9
 WORKING_MB = 64  # scikit-learn's chunk size for pairwise distances (its default, 1 GB, is per concurrent request)
 
 
-def judge(session, images: np.ndarray, batch: int = 128) -> tuple[np.ndarray, np.ndarray]:
-    """(probs [n, 10], features [n, d]) from an onnxruntime session of ``classifier.onnx``; batches of 128
-    are as fast as 2,000 and keep the session's memory arena at ~50 MB instead of ~0.8 GB."""
+def judge(session, images: np.ndarray, batch: int = JUDGE_BATCH) -> tuple[np.ndarray, np.ndarray]:
+    """(probs [n, 10], features [n, d]) from an onnxruntime session of ``classifier.onnx``; small batches
+    are as fast as 2,000 and keep the session's memory arena small (JUDGE_BATCH)."""
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise ValueError(f"images must have shape [n, 28, 28], got {list(images.shape)}")

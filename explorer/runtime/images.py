@@ -55,6 +55,12 @@ def encode_images(model: Model, images: np.ndarray) -> np.ndarray:
     return model.sessions["encoder"].run(None, {"image": images})[0]
 
 
+# Images per run of a digit judge (classifier.onnx), the one session that keeps onnxruntime's memory arena: the
+# arena keeps its largest run's memory, so judging 5,000 digits leaves a process ~60 MB smaller in batches of 32
+# than of 128, at the same CPU time (0.83-0.88 s either way; tests/test_memory.py).
+JUDGE_BATCH = 32
+
+
 def sample_images(model: Model, n: int, seed: int, mix=None) -> tuple[np.ndarray, np.ndarray | None]:
     codes = model.label_codes(n, seed, mix) if model.classes else None
     return generate_images(model, model.noise(n, seed), codes), codes
@@ -64,7 +70,7 @@ def classify(model: Model, images: np.ndarray) -> np.ndarray | None:
     """Digit probabilities [n, 10] from the model's classifier, or None when it ships none."""
     if "classifier" not in model.sessions:
         return None
-    session, step = model.sessions["classifier"], 128  # small batches bound the judge's memory arena
+    session, step = model.sessions["classifier"], JUDGE_BATCH
     parts = [session.run(None, {"image": images[i:i + step].astype(np.float32)})[0] for i in range(0, len(images), step)]
     return np.concatenate(parts) if parts else np.zeros((0, 10), np.float32)
 
