@@ -183,7 +183,8 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
     if confidence:
         cond_name, label = "confidence", torch.linspace(*RANGE, n)[:, None]
     elif instance:
-        cond_name, label = "instance", torch.from_numpy(gan.bank_[:n])
+        # the first n stored instances (repeated when a small table stores fewer): the export's probe batch
+        cond_name, label = "instance", torch.from_numpy(gan.bank_[np.arange(n) % len(gan.bank_)])
     elif c.conditional:
         cond_name, label = "label", torch.eye(len(gan.classes_))[torch.arange(n) % max(1, len(gan.classes_))]
     else:
@@ -322,7 +323,7 @@ def _export_instances(gan: InstanceGAN, tmp: Path) -> Condition:
     """The bank of training-row embeddings (sampling without a chosen row draws from it); returns
     the card's condition, which says how to embed any row."""
     np.savez_compressed(tmp / "instances.npz", instances=gan.bank_)
-    return Condition(type="instance", name="instance", dim=int(gan.bank_.shape[1]), k=gan.config.instance_k,
+    return Condition(type="instance", name="instance", dim=int(gan.bank_.shape[1]), k=gan.k_,
                      space=gan.space_, embedding="min-max-scaled numerics, then one-hot categoricals, in the "
                      "order of space (explorer/instances.py)", bank=BankRef(file="instances.npz", rows=len(gan.bank_)))
 

@@ -28,7 +28,8 @@ class InstanceGAN(TabularGAN):
         self.space_ = instance_space(own, table.numeric, table.categories)
         super()._setup(table)
         self.embedding_ = embed(self.space_, table.train)
-        self.neighbours_ = torch.from_numpy(neighbours(self.embedding_, self.config.instance_k))
+        self.k_ = min(self.config.instance_k, len(table.train))  # a small table has fewer rows than k
+        self.neighbours_ = torch.from_numpy(neighbours(self.embedding_, self.k_))
         picked = np.random.default_rng(self.config.seed).choice(len(table.train), min(BANK, len(table.train)), replace=False)
         self.bank_ = self.embedding_[np.sort(picked)]
         self.numeric_ = list(table.numeric)
@@ -43,7 +44,7 @@ class InstanceGAN(TabularGAN):
 
     def _batch(self, idx: torch.Tensor, conditions):
         """Instances ``idx``; real rows: one random neighbour of each."""
-        pick = torch.randint(0, self.config.instance_k, (len(idx),), generator=self.data_rng)
+        pick = torch.randint(0, self.k_, (len(idx),), generator=self.data_rng)
         return self.neighbours_[idx, pick], conditions[idx]
 
     def _sample_condition(self, n: int, seed: int, instance=None):
@@ -53,9 +54,9 @@ class InstanceGAN(TabularGAN):
 
     def _extra_validation(self, instances: int = 10, per_instance: int = 50) -> dict:
         """Locality on a few training instances: the distance ratio and the local detection AUC."""
-        k = self.config.instance_k
+        k = self.k_
         rng = np.random.default_rng(4321)
-        picks = rng.choice(len(self.train_), instances, replace=False)
+        picks = rng.choice(len(self.train_), min(instances, len(self.train_)), replace=False)
         reference = self.train_.sample(min(500, len(self.train_)), random_state=1)
         ratios, aucs = [], []
         for j, i in enumerate(picks):

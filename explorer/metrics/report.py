@@ -69,6 +69,9 @@ def _class_metrics(holdout: pd.DataFrame, synth: pd.DataFrame, table: Table, cls
     real_c, synth_c = holdout[holdout[table.target] == cls], synth[synth[table.target] == cls]
     if len(synth_c) < 10:
         return {"rows_synthetic": len(synth_c), "note": "too few synthetic rows of this class to measure"}
+    if len(real_c) < 10:  # a small table's rare class: a few holdout rows cannot be cross-validated
+        return {"rows_synthetic": int(len(synth_c)), "rows_holdout": int(len(real_c)),
+                "note": "too few holdout rows of this class to measure"}
     cols = [c for c in holdout.columns if c != table.target]
     fid = dg.fidelity(real_c[cols], synth_c[cols], table.numeric)
     return {"rows_synthetic": int(len(synth_c)), "rows_holdout": int(len(real_c)),
@@ -107,10 +110,10 @@ def evaluate_instance(model: Model, table: Table, seed: int = 0, instances: int 
     generated_all, copies = [], 0
     results = {}
     for name, frame, emb in (("train", table.train, train_emb), ("holdout", table.holdout, hold_emb)):
-        picks = rng.choice(len(frame), instances, replace=False)
-        hoods = {"train": neighbours(train_emb, k, emb[picks])}
+        picks = rng.choice(len(frame), min(instances, len(frame)), replace=False)  # small tables: every row
+        hoods = {"train": neighbours(train_emb, min(k, len(train_emb)), emb[picks])}
         if name == "holdout":
-            hoods["holdout"] = neighbours(hold_emb, k, emb[picks])
+            hoods["holdout"] = neighbours(hold_emb, min(k, len(hold_emb)), emb[picks])
         per = {h: [] for h in hoods}
         for j, i in enumerate(picks):
             instance = frame.iloc[[i]]
