@@ -23,6 +23,7 @@ import torch
 from explorer.metrics import digits as dm
 from explorer.paths import checkpoints_dir
 from training import digits
+from training.configs import Settings
 from training.digit_nets import Judge, PixelDiscriminator, PixelGenerator
 from training.run_digits import judge, load
 
@@ -71,8 +72,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         source, args.pretrain_epochs, args.steps = source[:3200], 1, 20
     start = time.perf_counter()
     G, D = PixelGenerator(noise_dim, 0), PixelDiscriminator(0)
-    G, _, _ = digits.train_gan(G, D, source, None, digits.GANSettings(noise_dim, args.pretrain_epochs, seed=0,
-                                                                       loss="hinge", ema=0.999))
+    G = digits.DigitGAN(Settings(latent_dim=noise_dim, epochs=args.pretrain_epochs, batch_size=64, loss="hinge",
+                                 ema=0.999), G, D).fit(source).generator
     pretrain_seconds = time.perf_counter() - start
     rows = []
     for seed in args.seeds:
@@ -86,8 +87,10 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
                      **score(net, G, f_test, noise_dim, len(test), seed), "seconds": 0.0})
         epochs = max(1, args.steps * batch // args.target_images)
         for method, frozen in (("plain fine-tuning", []), ("FreezeD (D lower layers frozen)", ["lower"])):
-            s = digits.GANSettings(noise_dim, epochs, seed=seed, batch=batch, loss="hinge", ema=0.99, frozen=frozen)
-            tuned, _, seconds = digits.train_gan(copy.deepcopy(G).train(), copy.deepcopy(D), data["x"][chosen], None, s)
+            s = Settings(latent_dim=noise_dim, epochs=epochs, seed=seed, batch_size=batch, loss="hinge", ema=0.99,
+                         frozen=frozen)
+            gan = digits.DigitGAN(s, copy.deepcopy(G).train(), copy.deepcopy(D)).fit(data["x"][chosen])
+            tuned, seconds = gan.generator, gan.seconds
             rows.append({"method": method, "seed": seed, **score(net, tuned, f_test, noise_dim, len(test), seed),
                          "seconds": seconds})
     table = pd.DataFrame(rows)

@@ -27,7 +27,6 @@ every configuration (explorer/sweeps.py), which the app's Training page shows.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import itertools
 import json
 import logging
@@ -70,7 +69,7 @@ class SweepError(RuntimeError):
 
 # ------------------------------------------------------------------ the grid
 def grid(space: str, quick: bool = False) -> list[dict]:
-    """Every trial of a space, in a fixed order: {arch, label, seed, overrides (GANConfig fields)}.
+    """Every trial of a space, in a fixed order: {arch, label, seed, overrides (tables' settings)}.
     ``quick``: each arch with the space's first value on every axis, tiny default nets, two seeds."""
     axes = dict(SPACES[space])
     if quick:
@@ -123,7 +122,7 @@ def train_and_measure(trial: dict) -> dict:
     """One trial, in whatever process runs it: train, measure, return the CSV row."""
     import torch
 
-    from training.configs import config_for
+    from training.configs import TABLES, config_for
     from training.gan import TabularGAN
 
     start = time.perf_counter()
@@ -138,7 +137,7 @@ def train_and_measure(trial: dict) -> dict:
     gan = TabularGAN(config).fit(table, progress=False)
     trained = time.perf_counter()
     metrics = holdout_metrics(gan, table)
-    fields = {k: (",".join(map(str, v)) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(config).items()}
+    fields = {k: (",".join(map(str, v)) if isinstance(v, tuple) else v) for k, v in config.record(TABLES).items()}
     return {"dataset": trial["dataset"], "space": trial["space"], "arch": trial["arch"], "label": trial["label"],
             **fields, **metrics, "best_epoch": gan.best_epoch, "epochs_run": gan.epoch,
             "train_seconds": round(gan.seconds, 2), "eval_seconds": round(time.perf_counter() - trained, 2),

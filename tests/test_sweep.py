@@ -3,7 +3,6 @@ its metrics are the cards' (same functions, same rows as an export), resume runs
 missing, bad options fail before Ray starts, and the Training page shows the tables."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import shutil
@@ -16,7 +15,7 @@ pytest.importorskip("ray.tune")
 
 from explorer.metrics import sweeps  # noqa: E402
 from experiments import sweep as sw  # noqa: E402
-from training.gan import GANConfig  # noqa: E402
+from training.configs import TABLES, Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,7 +50,7 @@ def test_quick_sweep_writes_every_trial(quick):
     out, table = quick
     trials = pd.read_csv(out)
     assert len(trials) == 4 and len(table) == 4
-    fields = [f.name for f in dataclasses.fields(GANConfig)]
+    fields = Settings.names(TABLES)
     assert set(fields) | set(sweeps.REQUIRED) <= set(trials.columns)
     assert sorted(zip(trials["arch"], trials["seed"])) == [("cgan", 42), ("cgan", 1234), ("gan", 42), ("gan", 1234)]
     assert list(trials["conditional"]) == [a == "cgan" for a in trials["arch"]]

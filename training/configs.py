@@ -1,13 +1,99 @@
-"""Default settings per dataset: the ones the README's measurements chose.
+"""Every training setting, in one validated dataclass, and the defaults each model starts from.
 
+``Settings`` takes its parameters the way a scikit-learn estimator does: plain keyword values,
+checked on construction (a bad value is a ``ValueError`` naming the key). Tables and digits share
+the loop's settings; a few belong to one family only (``Settings.names``), and the digit models keep
+their own command-line names for two shared ones (``noise_dim`` = ``latent_dim``, ``batch`` = ``batch_size``).
 ``--quick`` shrinks any of them to a seconds-long smoke run (CI, tests).
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import dataclass, field
 
-from training.gan import GANConfig
+LOSSES = ("wgan-gp", "bce", "hinge")
+TABLES, DIGITS = "tables", "digits"
+_T, _D = {"family": TABLES}, {"family": DIGITS}  # a field used by one family only
+
+
+@dataclass
+class Settings:
+    # the loop, for tables and digits alike
+    conditional: bool = field(default=False, metadata=_T)
+    latent_dim: int = 16
+    g_hidden: tuple = field(default=(256, 256), metadata=_T)
+    d_hidden: tuple = field(default=(256, 256), metadata=_T)
+    loss: str = "wgan-gp"  # wgan-gp | bce | hinge
+    epochs: int = 300
+    batch_size: int = 500
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    optimizer: str = field(default="adam", metadata=_T)  # adam | rmsprop
+    n_critic: int = field(default=1, metadata=_T)
+    gp_weight: float = field(default=10.0, metadata=_T)
+    batchnorm: bool = field(default=True, metadata=_T)
+    g_slope: float = field(default=0.0, metadata=_T)
+    d_slope: float = field(default=0.2, metadata=_T)
+    dropout: float = field(default=0.0, metadata=_T)
+    spectral_norm: bool = field(default=False, metadata=_T)
+    minibatch_discrimination: bool = field(default=False, metadata=_T)
+    pac: int = field(default=1, metadata=_T)
+    xavier: bool = field(default=False, metadata=_T)
+    instance_noise: float = field(default=0.0, metadata=_T)  # std of noise on D's inputs, decaying linearly to 0
+    grad_clip: float = field(default=0.0, metadata=_T)  # max grad norm for D (0 = off)
+    label_smoothing: float = field(default=0.0, metadata=_T)  # bce: real target 1 - s
+    label_flip: float = field(default=0.0, metadata=_T)  # bce: probability a batch's real/fake targets are swapped
+    balanced: bool = field(default=False, metadata=_T)  # cGAN: draw training labels uniformly over classes
+    confidence_weight: float = field(default=0.0, metadata=_T)  # confidence GAN: requested-vs-achieved link loss
+    instance_k: int = field(default=20, metadata=_T)  # IC-GAN: size of each instance's neighbourhood of real rows
+    marginal_weight: float = field(default=1.0, metadata=_T)  # weight of the per-column distribution-matching loss
+    ema: float = 0.99  # decay of the moving average of G's weights used for sampling (0 = off)
+    impute: str | None = field(default=None, metadata=_T)  # None keeps "?" as a category; "mode" = R1
+    calibrate: bool = field(default=False, metadata=_T)  # after training: exact marginals (training/calibrate.py)
+    eval_every: int = field(default=10, metadata=_T)
+    patience: int = field(default=0, metadata=_T)  # evaluations without improvement before stopping (0 = never)
+    seed: int = 0
+    betas: tuple = field(default=(0.5, 0.999), metadata=_D)  # the digits' Adam (tables: fixed at 0.5, 0.9)
+    frozen: tuple = field(default=(), metadata=_D)  # names of D submodules kept fixed (FreezeD)
+    width: int = field(default=32, metadata=_D)  # the pixel cGAN's generator channels
+    decoder_width: int = field(default=32, metadata=_D)  # the latent models' autoencoder decoder
+
+    def __post_init__(self):
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be wgan-gp, bce or hinge, got {self.loss!r}")
+        if self.optimizer not in ("adam", "rmsprop"):
+            raise ValueError(f"optimizer must be adam or rmsprop, got {self.optimizer!r}")
+        self.g_hidden, self.d_hidden = tuple(self.g_hidden), tuple(self.d_hidden)
+        self.betas, self.frozen = tuple(self.betas), tuple(self.frozen)
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            for v in value if isinstance(value, tuple) else (value,):
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    check(f.name, v, f"{f.name}={value!r}")
+
+    @staticmethod
+    def names(family: str) -> list[str]:
+        """The fields a family trains with (in the order its cards record them)."""
+        if family == DIGITS:
+            return list(DIGIT_FIELDS)
+        return [f.name for f in dataclasses.fields(Settings) if f.metadata.get("family", family) == family]
+
+    def record(self, family: str, extra: tuple = ()) -> dict:
+        """The card's ``training.config``: the family's settings under its own names, plus ``extra`` fields."""
+        if family == TABLES:
+            return {k: getattr(self, k) for k in self.names(TABLES)}
+        return {**{DIGIT_NAMES.get(k, k): getattr(self, k) for k in DIGIT_FIELDS},
+                **{k: getattr(self, k) for k in extra}}
+
+    def replace(self, **changes) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+# the digit cards' config, in their order; two shared settings keep the digits' names
+DIGIT_FIELDS = ("latent_dim", "epochs", "seed", "batch_size", "loss", "lr_g", "lr_d", "betas", "ema", "frozen")
+DIGIT_NAMES = {"latent_dim": "noise_dim", "batch_size": "batch"}
+
 
 DEFAULTS = {
     "adult": dict(epochs=150, batch_size=500, eval_every=10),
@@ -32,27 +118,53 @@ def sized(rows: int) -> dict:
 
 
 def config_for(dataset: str, arch: str, seed: int = 0, quick: bool = False, rows: int | None = None,
-               **overrides) -> GANConfig:
+               **overrides) -> Settings:
     """The settings for ``dataset`` (a built-in name, or any table given its training ``rows``)."""
     if arch not in ARCHS:
         raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
     base = DEFAULTS[dataset] if dataset in DEFAULTS else sized(rows or 0)
     extra = {k: v for k, v in EXTRA.get(arch, {}).items() if dataset in DEFAULTS or k != "epochs"}
     settings = {**base, **extra, **(QUICK if quick else {}), **overrides}
-    return GANConfig(conditional=arch == "cgan", seed=seed, **settings)
+    return Settings(conditional=arch == "cgan", seed=seed, **settings)
+
+
+# The digit models (training/run_digits.py), per architecture; ``width`` and ``decoder_width`` are network
+# sizes, recorded in the card beside the rest: the pixel cGAN's generator, the latent models' decoder.
+DIGIT_DEFAULTS = {
+    "latent-gan": dict(latent_dim=32, epochs=60, batch_size=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999,
+                       decoder_width=16),
+    "latent-cgan": dict(latent_dim=32, epochs=60, batch_size=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999,
+                        decoder_width=16),
+    "pixel-cgan": dict(latent_dim=64, epochs=20, batch_size=64, loss="hinge", lr_g=2e-4, lr_d=2e-4, ema=0.999,
+                       width=16),
+    "mlp-gan": dict(latent_dim=100, epochs=30, batch_size=64, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0),
+}
+NET_KEYS = ("width", "decoder_width")
+
+
+def digit_config(arch: str, seed: int = 0, quick: bool = False, epochs: int | None = None, **overrides) -> Settings:
+    """The settings of a digit model: its architecture's defaults, ``overrides``, one epoch when ``quick``,
+    and ``epochs`` (``--epochs``) over all of them."""
+    quick_or_epochs = {**(dict(epochs=1) if quick else {}), **(dict(epochs=epochs) if epochs else {})}
+    return Settings(seed=seed, **{**DIGIT_DEFAULTS[arch], **overrides, **quick_or_epochs})
+
+
+def digit_record(settings: Settings, arch: str) -> dict:
+    """A digit card's ``training.config``: the digits' settings and the architecture's network sizes."""
+    return settings.record(DIGITS, extra=tuple(k for k in NET_KEYS if k in DIGIT_DEFAULTS[arch]))
 
 
 def parse_override(text: str) -> tuple[str, object]:
-    """``key=value`` from the command line, typed like the GANConfig field it sets and range-checked."""
+    """``key=value`` from the command line, typed like the tables' setting it sets and range-checked."""
     key, _, raw = text.partition("=")
-    fields = {f.name: f for f in dataclasses.fields(GANConfig)}
+    fields = Settings.names(TABLES)
     if key not in fields or not raw:
         raise ValueError(f"--set expects key=value with key one of {sorted(fields)}, got {text!r}")
-    return key, typed(raw, getattr(GANConfig(), key), key)
+    return key, typed(raw, getattr(Settings(), key), key)
 
 
-# What each numeric setting allows (tables' GANConfig and the digits' settings alike); a value outside
-# is refused before anything is trained or written.
+# What each numeric setting allows (under the tables' and the digits' names); a value outside is refused
+# before anything is trained or written.
 WHOLE_POSITIVE = {"epochs", "batch_size", "batch", "latent_dim", "noise_dim", "n_critic", "pac", "instance_k",
                   "eval_every", "width", "decoder_width", "g_hidden", "d_hidden"}
 POSITIVE = {"lr_g", "lr_d"}
@@ -76,7 +188,7 @@ def typed(raw: str, default, key: str = "value"):
     else:
         return type(default)(raw)
     for v in value if isinstance(value, tuple) else (value,):
-        _check_range(key, v, raw)
+        check(key, v, f"--set {key}={raw}")
     return value
 
 
@@ -91,12 +203,15 @@ def _number(text: str, kind: type, key: str, raw: str):
     return value
 
 
-def _check_range(key: str, value, raw: str) -> None:
+def check(key: str, value, where: str) -> None:
+    """Refuse a number outside what ``key`` allows; ``where`` names the offending input in the message."""
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: {key} must be a finite number")
     if key in WHOLE_POSITIVE and value < 1:
-        raise ValueError(f"--set {key}={raw}: {key} must be 1 or more")
+        raise ValueError(f"{where}: {key} must be 1 or more")
     if key in POSITIVE and value <= 0:
-        raise ValueError(f"--set {key}={raw}: {key} must be above 0")
+        raise ValueError(f"{where}: {key} must be above 0")
     if key in FRACTION and not 0 <= value < 1:
-        raise ValueError(f"--set {key}={raw}: {key} must be from 0 up to (not including) 1")
+        raise ValueError(f"{where}: {key} must be from 0 up to (not including) 1")
     if value < 0:
-        raise ValueError(f"--set {key}={raw}: {key} must not be negative")
+        raise ValueError(f"{where}: {key} must not be negative")

@@ -1,14 +1,11 @@
-"""Training loops for the digit models: judge classifier, autoencoder and GANs (plain, as in pytorch/examples).
+"""Training for the digit models: judge classifier, autoencoder (plain loops, as in pytorch/examples) and GANs.
 
-One GAN loop serves every digit GAN (latent or pixel space, conditional or not, R5's MLP baseline,
-FreezeD fine-tuning): the networks differ, the loop does not. The generator kept for export is an
-exponential moving average of the trained one, which for small GANs is both steadier and sharper.
+One estimator serves every digit GAN (latent or pixel space, conditional or not, R5's MLP baseline,
+FreezeD fine-tuning) on the training core's loop: the networks differ, the step does not. The
+generator kept for export is an exponential moving average of the trained one, which for small GANs
+is both steadier and sharper.
 """
 from __future__ import annotations
-
-import copy
-import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -17,6 +14,7 @@ from torch import nn
 from tqdm import tqdm
 
 from training import core
+from training.configs import Settings
 from training.digit_nets import Classifier, Encoder, ImageDecoder
 
 
@@ -110,70 +108,68 @@ def encode(enc: Encoder, x: torch.Tensor, batch: int = 2000) -> torch.Tensor:
         return torch.cat([enc(x[i:i + batch]) for i in range(0, len(x), batch)])
 
 
-@dataclass
-class GANSettings:
-    noise_dim: int
-    epochs: int
-    seed: int = 0
-    batch: int = 64
-    loss: str = "bce"            # "bce" (non-saturating, R5), "hinge" or "wgan-gp"
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    betas: tuple = (0.5, 0.999)
-    ema: float = 0.999           # 0 disables the moving average
-    frozen: list = field(default_factory=list)  # names of D submodules kept fixed (FreezeD)
+class DigitGAN(core.GAN):
+    """A digit GAN on the training core's loop: ``DigitGAN(settings, G, D).fit(data, labels)``.
 
-
-def train_gan(G: nn.Module, D: nn.Module, data: torch.Tensor, labels: torch.Tensor | None,
-              s: GANSettings) -> tuple[nn.Module, list[dict], float]:
-    """Fit G against D on ``data`` (images or latents; one-hot ``labels`` for a conditional pair).
-
-    Returns the generator to export (the EMA copy unless disabled), the per-epoch history
-    (losses and discriminator accuracy, for the app's Training page) and the seconds spent.
+    ``data`` are images or latents, ``labels`` one-hot digits for a conditional pair. Each step
+    draws the noise, trains D on real and fake, then G against the updated D on the same fake.
+    The generator kept for export is the weight average (``ema``) unless it is 0.
     """
-    torch.manual_seed(s.seed)
-    gen = torch.Generator().manual_seed(s.seed)
-    for name in s.frozen:
-        getattr(D, name).requires_grad_(False)
-    opt_g = torch.optim.Adam(G.parameters(), lr=s.lr_g, betas=s.betas)
-    opt_d = torch.optim.Adam([p for p in D.parameters() if p.requires_grad], lr=s.lr_d, betas=s.betas)
-    ema = copy.deepcopy(G).eval() if s.ema else None
-    history, start = [], time.perf_counter()
-    for epoch in range(1, s.epochs + 1):
-        G.train(), D.train()
-        for name in s.frozen:  # frozen layers keep their statistics too
-            getattr(D, name).eval()
-        totals = np.zeros(3)
-        steps = 0
-        bar = tqdm(_batches(len(data), s.batch, gen), total=len(data) // s.batch, leave=False,
-                   desc=f"GAN {epoch}/{s.epochs}")
-        for idx in bar:
-            real = data[idx]
-            label = labels[idx] if labels is not None else None
-            z = torch.randn(len(idx), s.noise_dim, generator=gen)
-            fake = G(z, label) if label is not None else G(z)
-            cond = (label,) if label is not None else ()
-            real_logit, fake_logit = D(real, *cond), D(fake.detach(), *cond)
-            loss_d = core.d_loss(real_logit, fake_logit, s.loss)
-            if s.loss == "wgan-gp":
-                alpha = torch.rand(len(real), *[1] * (real.dim() - 1), generator=gen)
-                loss_d = loss_d + 10 * core.gradient_penalty(lambda mix: D(mix, *cond), real, fake.detach(), alpha)
-            opt_d.zero_grad()
-            loss_d.backward()
-            opt_d.step()
-            loss_g = core.g_loss(D(fake, *cond), s.loss)
-            opt_g.zero_grad()
-            loss_g.backward()
-            opt_g.step()
-            if ema is not None:
-                core.update_ema(ema, G, s.ema)
-            threshold = 0.0 if s.loss != "wgan-gp" else 0.5 * (real_logit.mean() + fake_logit.mean()).item()
-            acc = core.critic_accuracy(real_logit, fake_logit, threshold)
-            totals += [loss_d.item(), loss_g.item(), acc.item()]
-            steps += 1
-            bar.set_postfix(d=f"{loss_d.item():.3f}", g=f"{loss_g.item():.3f}")
-        history.append({"epoch": epoch, "loss_d": totals[0] / steps, "loss_g": totals[1] / steps,
-                        "d_accuracy": totals[2] / steps, "seconds": time.perf_counter() - start})
-        tqdm.write(f"epoch {epoch}/{s.epochs}: D {totals[0] / steps:.3f}  G {totals[1] / steps:.3f}  "
-                   f"D accuracy {totals[2] / steps:.3f}")
-    return (ema if ema is not None else G).eval(), history, time.perf_counter() - start
+
+    def __init__(self, config: Settings, G: nn.Module, D: nn.Module):
+        super().__init__(config)
+        self.G, self.D = G, D
+
+    def fit(self, data: torch.Tensor, labels: torch.Tensor | None = None, checkpoint=None, resume: bool = False,
+            progress: bool = True) -> "DigitGAN":
+        self.labels_ = labels
+        return super().fit(data, checkpoint=checkpoint, resume=resume, progress=progress)
+
+    def _setup(self, data: torch.Tensor) -> None:
+        s = self.config
+        torch.manual_seed(s.seed)
+        self.data_rng = torch.Generator().manual_seed(s.seed)
+        for name in s.frozen:
+            getattr(self.D, name).requires_grad_(False)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=s.lr_g, betas=s.betas)
+        self.opt_d = torch.optim.Adam([p for p in self.D.parameters() if p.requires_grad], lr=s.lr_d, betas=s.betas)
+
+    def _prepare(self, data: torch.Tensor) -> int:
+        self.data_ = data
+        return len(data) // self.config.batch_size * self.config.batch_size
+
+    def _train_mode(self) -> None:
+        super()._train_mode()
+        for name in self.config.frozen:  # frozen layers keep their statistics too
+            getattr(self.D, name).eval()
+
+    def _batches(self, epoch: int):
+        return _batches(len(self.data_), self.config.batch_size, self.data_rng)
+
+    def _step(self, idx: torch.Tensor, step: int):
+        s, G, D = self.config, self.G, self.D
+        real = self.data_[idx]
+        label = self.labels_[idx] if self.labels_ is not None else None
+        z = torch.randn(len(idx), s.latent_dim, generator=self.data_rng)
+        fake = G(z, label) if label is not None else G(z)
+        cond = (label,) if label is not None else ()
+        real_logit, fake_logit = D(real, *cond), D(fake.detach(), *cond)
+        loss_d = core.d_loss(real_logit, fake_logit, s.loss)
+        if s.loss == "wgan-gp":
+            alpha = torch.rand(len(real), *[1] * (real.dim() - 1), generator=self.data_rng)
+            loss_d = loss_d + s.gp_weight * core.gradient_penalty(lambda mix: D(mix, *cond), real, fake.detach(), alpha)
+        self._update_d(loss_d)
+        loss_g = core.g_loss(D(fake, *cond), s.loss)
+        self._update_g(loss_g)
+        threshold = 0.0 if s.loss != "wgan-gp" else 0.5 * (real_logit.mean() + fake_logit.mean()).item()
+        return loss_d.item(), loss_g.item(), core.critic_accuracy(real_logit, fake_logit, threshold).item()
+
+    def _end_epoch(self, data) -> dict:
+        return {"seconds": self.seconds}
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int = 0, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """n outputs of the exported generator (images or latents) from numpy noise, as the app draws it."""
+        z = torch.from_numpy(np.random.default_rng(seed).standard_normal((n, self.config.latent_dim), dtype=np.float32))
+        G = self.generator.eval()
+        return G(z) if labels is None else G(z, labels)

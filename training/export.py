@@ -30,6 +30,7 @@ from explorer.runtime.models import Model, sha256
 from explorer.runtime.judge import RANGE, forest_features
 from explorer.metrics.report import evaluate_confidence, evaluate_instance, evaluate_tabular
 from training.calibrate import METHOD as CALIBRATION
+from training.configs import TABLES
 from training.confidence import ConfidenceGAN
 from training.gan import TabularGAN
 from training.instance import InstanceGAN
@@ -249,7 +250,7 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
         training=Training(command=command, seed=c.seed, epochs_run=gan.epoch, best_epoch=gan.best_epoch,
                           seconds=round(gan.seconds, 1), code_version=code_version(),
                           torch=torch.__version__, python=platform.python_version(),
-                          config=dataclasses.asdict(c)),
+                          config=c.record(TABLES)),
         **(own_table_card(table) if table.schema else {}),
     )
     (tmp / "card.json").write_text(card.to_json())

@@ -1,28 +1,24 @@
-"""TabularGAN: a scikit-learn-like estimator (fit / sample) around a plain training loop.
+"""TabularGAN: the tables' GAN estimator (fit / sample) on the training core's loop (training/core.py).
 
-One class covers R1's GAN and cGAN and R2's tricks: every trick is a config field, off by
-default unless the measurements in the README chose it. Checkpoints are written every epoch
-(atomic rename) so a killed run resumes losing at most one epoch.
+One class covers R1's GAN and cGAN and R2's tricks: every trick is a setting, off by default unless
+the measurements chose it. It supplies what only tables have: the transformer, packed MLP networks,
+batches of jittered real rows, the step with R2's tricks and the marginal loss, and model selection
+on training rows; the core runs the epochs, progress and checkpoints.
 """
 from __future__ import annotations
 
 import copy
-import dataclasses
-import os
-import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
-from tqdm import tqdm
 
 from explorer.data.tables import Table
 from explorer.metrics.diagnostics import detection_auc_lr, detection_auc_rf, fidelity, missing_shares
 from explorer.runtime.frames import outputs_to_frame, range_labels
 from training import core
+from training.configs import TABLES, Settings
+from training.core import CheckpointError  # noqa: F401  (raised by fit; importable from here as before)
 from training.calibrate import fit_calibration
 from training.missing_shares import match_missing_shares
 from training.nets import Discriminator, Generator, HardOneHot, xavier_init
@@ -31,58 +27,10 @@ from training.transforms import TableTransformer, jittered_logits
 MISSING_ROWS = 20_000  # rows drawn to match missing shares after training (share error about 0.3 %)
 
 
-@dataclass
-class GANConfig:
-    conditional: bool = False
-    latent_dim: int = 16
-    g_hidden: tuple = (256, 256)
-    d_hidden: tuple = (256, 256)
-    loss: str = "wgan-gp"  # wgan-gp | bce | hinge
-    epochs: int = 300
-    batch_size: int = 500
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    optimizer: str = "adam"  # adam | rmsprop
-    n_critic: int = 1
-    gp_weight: float = 10.0
-    batchnorm: bool = True
-    g_slope: float = 0.0
-    d_slope: float = 0.2
-    dropout: float = 0.0
-    spectral_norm: bool = False
-    minibatch_discrimination: bool = False
-    pac: int = 1
-    xavier: bool = False
-    instance_noise: float = 0.0  # std of noise on D's inputs, decaying linearly to 0
-    grad_clip: float = 0.0  # max grad norm for D (0 = off)
-    label_smoothing: float = 0.0  # bce: real target 1 - s
-    label_flip: float = 0.0  # bce: probability a batch's real/fake targets are swapped
-    balanced: bool = False  # cGAN: draw training labels uniformly over classes
-    confidence_weight: float = 0.0  # confidence GAN: weight of the requested-vs-achieved link loss
-    instance_k: int = 20  # IC-GAN: size of each instance's neighbourhood of real rows
-    marginal_weight: float = 1.0  # weight of the per-column distribution-matching loss on G
-    ema: float = 0.99  # decay of the exponential moving average of G's weights used for sampling (0 = off)
-    impute: str | None = None  # None keeps "?" as a category; "mode" = R1
-    calibrate: bool = False  # after training: per-class exact numeric marginals and category shares (training/calibrate.py)
-    eval_every: int = 10
-    patience: int = 0  # evaluations without improvement before stopping (0 = never)
-    seed: int = 0
+class TabularGAN(core.GAN):
+    """A GAN of one table: ``TabularGAN(config_for(...)).fit(table)``, then ``sample(n, seed, labels=...)``."""
 
-    def __post_init__(self):
-        if self.loss not in core.LOSSES:
-            raise ValueError(f"loss must be wgan-gp, bce or hinge, got {self.loss!r}")
-        if self.optimizer not in ("adam", "rmsprop"):
-            raise ValueError(f"optimizer must be adam or rmsprop, got {self.optimizer!r}")
-        self.g_hidden, self.d_hidden = tuple(self.g_hidden), tuple(self.d_hidden)
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint exists but cannot be used (corrupt, or made by another config)."""
-
-
-class TabularGAN:
-    def __init__(self, config: GANConfig):
-        self.config = config
+    config: Settings
 
     # ----------------------------------------------------------------- setup
     def _setup(self, table: Table) -> None:
@@ -103,13 +51,10 @@ class TabularGAN:
                                c.minibatch_discrimination, c.pac)
         if c.xavier:
             xavier_init(self.G), xavier_init(self.D)
-        self.G_ema = copy.deepcopy(self.G) if c.ema else self.G
         self.activate = HardOneHot(len(tf.numeric_), tf.cat_sizes)
         opt = (lambda p, lr: torch.optim.Adam(p, lr, betas=(0.5, 0.9))) if c.optimizer == "adam" \
             else (lambda p, lr: torch.optim.RMSprop(p, lr))
         self.opt_g, self.opt_d = opt(self.G.parameters(), c.lr_g), opt(self.D.parameters(), c.lr_d)
-        self.history = []
-        self.epoch, self.seconds = 0, 0.0
         self.best_state, self.best_score, self.best_epoch, self.stale = None, -np.inf, 0, 0
         self.data_rng = torch.Generator().manual_seed(c.seed)
 
@@ -127,61 +72,66 @@ class TabularGAN:
         return low, high, onehot, labels
 
     # ------------------------------------------------------------- training
-    def fit(self, table: Table, checkpoint: str | Path | None = None, resume: bool = False,
-            progress: bool = True) -> "TabularGAN":
+    def _describe(self, table: Table) -> str:
+        return f"{table.name} {'cGAN' if self.config.conditional else 'GAN'}"
+
+    def _prepare(self, table: Table) -> int:
         c = self.config
-        self._setup(table)
-        if resume and checkpoint and Path(checkpoint).exists():
-            self._load_checkpoint(Path(checkpoint))
-        low, high, onehot, labels = self._tensors(table)
-        n = len(low)
-        weights = None
+        self.tensors_ = self._tensors(table)
+        labels = self.tensors_[3]
+        self.weights_ = None
         if c.conditional and c.balanced:
             counts = labels.sum(0)
-            weights = (labels / counts).sum(1)
-        steps = max(1, n // c.batch_size)
-        rows_per_epoch = steps * c.batch_size
-        # counted in rows, so the bar shows rows/s and an ETA even when one epoch is a million rows
-        bar = tqdm(total=c.epochs * rows_per_epoch, initial=self.epoch * rows_per_epoch, disable=not progress,
-                   desc=f"{table.name} {'cGAN' if c.conditional else 'GAN'}", unit="row", unit_scale=True,
-                   mininterval=1.0)
-        for epoch in range(self.epoch, c.epochs):
-            start = time.perf_counter()
-            self.G.train(), self.D.train()
-            noise_std = c.instance_noise * (1 - epoch / c.epochs)
-            if weights is None:
-                order = torch.randperm(n, generator=self.data_rng)
-            else:
-                order = torch.multinomial(weights, steps * c.batch_size, True, generator=self.data_rng)
-            sums = np.zeros(3)
-            for step in range(steps):
-                rows, cond = self._batch(order[step * c.batch_size:(step + 1) * c.batch_size], labels)
-                real = torch.cat([jittered_logits(low[rows], high[rows], self.data_rng), onehot[rows]], 1)
-                d_loss, d_acc = self._d_step(real, cond, noise_std)
-                g_loss = self._g_step(real, cond) if step % c.n_critic == 0 else np.nan
-                sums += (d_loss, np.nan_to_num(g_loss), d_acc)
-                bar.update(c.batch_size)
-            self.epoch = epoch + 1
-            self.seconds += time.perf_counter() - start
-            record = {"epoch": self.epoch, "loss_d": float(sums[0] / steps), "loss_g": float(sums[1] / steps),
-                      "d_accuracy": float(sums[2] / steps)}
-            if self.epoch % c.eval_every == 0 or self.epoch == c.epochs:
-                record.update(self._evaluate(table))
-            self.history.append(record)
-            bar.set_postfix({k: round(v, 3) for k, v in record.items()})
-            if checkpoint:
-                self._save_checkpoint(Path(checkpoint))
-            if c.patience and self.stale >= c.patience:
-                break
-        bar.close()
+            self.weights_ = (labels / counts).sum(1)
+        self.steps_ = max(1, len(self.tensors_[0]) // c.batch_size)
+        return self.steps_ * c.batch_size
+
+    def _batches(self, epoch: int):
+        """Each step's real rows (jittered inside their CDF bands) and condition; the whole epoch's order first."""
+        c = self.config
+        low, high, onehot, labels = self.tensors_
+        self.noise_std_ = c.instance_noise * (1 - epoch / c.epochs)
+        if self.weights_ is None:
+            order = torch.randperm(len(low), generator=self.data_rng)
+        else:
+            order = torch.multinomial(self.weights_, self.steps_ * c.batch_size, True, generator=self.data_rng)
+        for step in range(self.steps_):
+            rows, cond = self._batch(order[step * c.batch_size:(step + 1) * c.batch_size], labels)
+            yield torch.cat([jittered_logits(low[rows], high[rows], self.data_rng), onehot[rows]], 1), cond
+
+    def _step(self, batch, step: int):
+        real, cond = batch
+        d_loss, d_acc = self._d_step(real, cond, self.noise_std_)
+        g_loss = self._g_step(real, cond) if step % self.config.n_critic == 0 else np.nan
+        return d_loss, g_loss, d_acc
+
+    def _end_epoch(self, table: Table) -> dict:
+        c = self.config
+        return self._evaluate(table) if self.epoch % c.eval_every == 0 or self.epoch == c.epochs else {}
+
+    def _stop(self) -> bool:
+        return bool(self.config.patience and self.stale >= self.config.patience)
+
+    def _finish(self, table: Table) -> None:
         if self.best_state is not None:
             self.generator.load_state_dict(self.best_state)
         self.generator.eval()
+        c = self.config
         like_real = table.train.sample(MISSING_ROWS, replace=True, random_state=c.seed)  # conditions as in training
         self.missing_shifts_ = match_missing_shares(self.generator, self.transformer_, table.train,
                                                     lambda: self._validation_sample(like_real))
         self.calibration_ = self._calibrate(table) if c.calibrate else None
-        return self
+
+    def _state(self) -> dict:
+        return {"best_state": self.best_state, "best_score": float(self.best_score), "best_epoch": self.best_epoch,
+                "stale": self.stale}
+
+    def _restore(self, state: dict) -> None:
+        self.best_state, self.best_score = state["best_state"], state["best_score"]
+        self.best_epoch, self.stale = state["best_epoch"], state["stale"]
+
+    def _compared(self) -> list[str]:
+        return Settings.names(TABLES)
 
     def _calibrate(self, table: Table):
         if self._cond_dim() != len(self.classes_):
@@ -196,11 +146,6 @@ class TabularGAN:
     def _batch(self, idx: torch.Tensor, conditions):
         """The real rows a step trains on and their condition (see training/instance.py for another pairing)."""
         return idx, (conditions[idx] if conditions is not None else None)
-
-    @property
-    def generator(self) -> Generator:
-        """The generator that samples and exports: the weight average when ``ema`` is on."""
-        return self.G_ema
 
     def _pack(self, n: int) -> int:
         return n - n % self.config.pac
@@ -228,11 +173,7 @@ class TabularGAN:
             if c.label_flip and torch.rand(1, generator=self.data_rng).item() < c.label_flip:
                 t_real, t_fake = t_fake, t_real
             loss = core.d_loss(s_real, s_fake, c.loss, t_real, t_fake)
-        self.opt_d.zero_grad()
-        loss.backward()
-        if c.grad_clip:
-            nn.utils.clip_grad_norm_(self.D.parameters(), c.grad_clip)
-        self.opt_d.step()
+        self._update_d(loss, c.grad_clip)
         threshold = 0.0 if c.loss == "bce" else (s_real.mean() + s_fake.mean()).item() / 2
         return loss.item(), core.critic_accuracy(s_real, s_fake, threshold).item()
 
@@ -250,11 +191,7 @@ class TabularGAN:
         if c.marginal_weight:
             loss = loss + c.marginal_weight * self._marginal_loss(real, fake)
         loss = loss + self._extra_g_loss(n)
-        self.opt_g.zero_grad()
-        loss.backward()
-        self.opt_g.step()
-        if c.ema:
-            core.update_ema(self.G_ema, self.G, c.ema)
+        self._update_g(loss)
         return loss.item()
 
     def _extra_g_loss(self, n: int):
@@ -326,35 +263,3 @@ class TabularGAN:
             raise ValueError("a conditional model needs labels")
         codes = pd.Categorical(np.asarray(labels), categories=self.classes_).codes
         return torch.eye(len(self.classes_))[torch.from_numpy(codes.astype(np.int64))]
-
-    # ---------------------------------------------------------- checkpoints
-    def _save_checkpoint(self, path: Path) -> None:
-        state = {"config": dataclasses.asdict(self.config), "epoch": self.epoch, "seconds": self.seconds,
-                 "G": self.G.state_dict(), "G_ema": self.G_ema.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
-                 "opt_d": self.opt_d.state_dict(), "history": self.history, "best_state": self.best_state,
-                 "best_score": float(self.best_score), "best_epoch": self.best_epoch, "stale": self.stale,
-                 "torch_rng": torch.get_rng_state(), "data_rng": self.data_rng.get_state()}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-
-    def _load_checkpoint(self, path: Path) -> None:
-        try:
-            state = torch.load(path, weights_only=True)
-        except Exception as exc:
-            raise CheckpointError(f"checkpoint {path} is unreadable ({exc}); delete it or run without --resume") from exc
-        saved = {k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()}
-        mine = dataclasses.asdict(self.config)
-        after_training = ("epochs", "calibrate")  # calibration runs once training is over
-        diff = {k for k in mine if saved.get(k) != mine[k] and k not in after_training}
-        if diff:
-            raise CheckpointError(f"checkpoint {path} was made with different settings: {sorted(diff)}")
-        self.G.load_state_dict(state["G"]), self.D.load_state_dict(state["D"])
-        self.G_ema.load_state_dict(state["G_ema"])
-        self.opt_g.load_state_dict(state["opt_g"]), self.opt_d.load_state_dict(state["opt_d"])
-        self.epoch, self.seconds, self.history = state["epoch"], state["seconds"], state["history"]
-        self.best_state, self.best_score = state["best_state"], state["best_score"]
-        self.best_epoch, self.stale = state["best_epoch"], state["stale"]
-        torch.set_rng_state(state["torch_rng"])
-        self.data_rng.set_state(state["data_rng"])

@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser.add_argument("--seed", type=whole(0, 2**32 - 1), default=0)
     parser.add_argument("--epochs", type=whole(1), help="override the dataset's default epochs (1 or more)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override any GANConfig field, e.g. --set loss=bce --set g_hidden=256,256; for mnist "
+                        help="override any setting (training/configs.py), e.g. --set loss=bce --set g_hidden=256,256; for mnist "
                         "a digit setting, e.g. --set width=16 (the pixel cGAN's generator channels) or --set "
                         "decoder_width=16 (the latent models' autoencoder decoder)")
     parser.add_argument("--quick", action="store_true", help="tiny 2-epoch models for smoke tests")
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
         try:
             return run_digits.main(args.arch, command, args.out, args.checkpoints, args.seed, args.epochs,
                                    args.quick, args.suffix, args.threads, evaluate=not args.no_eval,
-                                   overrides=args.set)
+                                   overrides=args.set, resume=args.resume)
         except DataUnavailable as exc:
             parser.error(str(exc))
     datasets = list(TABLES) if args.dataset == "all" else [args.dataset]

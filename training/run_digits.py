@@ -11,11 +11,9 @@ own fixed seed and settings, kept in the checkpoint folder (weights only), and d
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import platform
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +27,8 @@ from explorer.runtime.images import generate_images
 from explorer.runtime.interpolate import path
 from explorer.runtime.models import Model
 from training import digits
-from training.configs import typed
+from training.configs import DIGIT_DEFAULTS, DIGIT_NAMES, DIGITS as FAMILY, NET_KEYS, Settings, digit_config, \
+    digit_record, typed
 from training.digit_nets import (Classifier, Encoder, ImageDecoder, Judge, LatentDiscriminator,
                                  LatentGenerator, MLPDiscriminator, MLPGenerator, PixelDiscriminator,
                                  PixelGenerator)
@@ -39,17 +38,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ARCHS = ("latent-gan", "latent-cgan", "pixel-cgan", "mlp-gan")
 DIGITS = [str(d) for d in range(10)]
 AE_LATENT = 32
-SETTINGS = {  # (noise_dim, epochs, batch, loss, lr_g, lr_d, ema[, network sizes]) per architecture
-    "latent-gan": dict(noise_dim=32, epochs=60, batch=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999,
-                       decoder_width=16),
-    "latent-cgan": dict(noise_dim=32, epochs=60, batch=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999,
-                        decoder_width=16),
-    "pixel-cgan": dict(noise_dim=64, epochs=20, batch=64, loss="hinge", lr_g=2e-4, lr_d=2e-4, ema=0.999, width=16),
-    "mlp-gan": dict(noise_dim=100, epochs=30, batch=64, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0),
-}
-# network sizes, recorded in the card's config beside the rest: ``width`` is the pixel cGAN's generator,
-# ``decoder_width`` the latent models' autoencoder decoder (the one shared autoencoder, cached per width)
-NET_KEYS = ("width", "decoder_width")
 JUDGE_EPOCHS, AE_EPOCHS = 6, 12
 QUICK_ROWS = 3200  # training images of a --quick GAN run
 
@@ -219,87 +207,85 @@ def load() -> dict:
 
 
 def parse_settings(archs: list[str], texts: list[str]) -> dict:
-    """``--set key=value`` for digit models, typed like the default it replaces (e.g. ``--set width=16``)."""
-    fields = {f.name: f.default for f in dataclasses.fields(digits.GANSettings) if f.name not in ("frozen", "seed")}
-    known = set(fields).union(*(set(SETTINGS[a]) & set(NET_KEYS) for a in archs))
+    """``--set key=value`` for digit models, typed like the default it replaces (e.g. ``--set width=16``);
+    keys are the digits' names (``noise_dim``, ``batch``, ...)."""
+    names = [DIGIT_NAMES.get(k, k) for k in Settings.names(FAMILY) if k not in ("frozen", "seed")]
+    known = set(names).union(*(set(DIGIT_DEFAULTS[a]) & set(NET_KEYS) for a in archs))
+    field = {v: k for k, v in DIGIT_NAMES.items()}
     out = {}
     for text in texts:
         key, _, raw = text.partition("=")
         if key not in known or not raw:
             raise ValueError(f"--set expects key=value with key one of {sorted(known)}, got {text!r}")
-        lacking = [a for a in archs if key in NET_KEYS and key not in SETTINGS[a]]
+        lacking = [a for a in archs if key in NET_KEYS and key not in DIGIT_DEFAULTS[a]]
         if lacking:
             raise ValueError(f"--set {key}: not a setting of {', '.join(lacking)}")
-        out[key] = typed(raw, SETTINGS[archs[0]].get(key, fields.get(key)), key)
+        out[key] = typed(raw, getattr(digit_config(archs[0]), field.get(key, key)), key)
     return out
 
 
 def main(arch: str, command: str, out: Path, checkpoints: Path, seed: int, epochs: int | None, quick: bool,
-         suffix: str, threads: int, evaluate: bool = True, overrides: list[str] = ()) -> list[Path]:
+         suffix: str, threads: int, evaluate: bool = True, overrides: list[str] = (), resume: bool = False) -> list[Path]:
     """The digit half of ``training.run``: its parser has already read every option."""
     archs = list(ARCHS) if arch == "all" else [arch]
     if any(a not in ARCHS for a in archs):
         raise SystemExit(f"unknown MNIST architecture {arch!r}; choose one of {', '.join(ARCHS)} or all")
-    changed = parse_settings(archs, list(overrides))
+    field = {v: k for k, v in DIGIT_NAMES.items()}
+    changed = {field.get(k, k): v for k, v in parse_settings(archs, list(overrides)).items()}
     torch.set_num_threads(threads)
     data = load()
     classifier, judge_info = judge(data, checkpoints, quick)
     # shared by both latent models: loaded (and its 50-label test run) once per command
     latent = [a for a in archs if a.startswith("latent")]
-    decoder_width = {**SETTINGS[latent[0]], **changed}["decoder_width"] if latent else None
+    decoder_width = digit_config(latent[0], **changed).decoder_width if latent else None
     shared_ae = autoencoder(data, checkpoints, quick, decoder_width) if latent else None
     written = []
     for arch in archs:
         ae = shared_ae if arch.startswith("latent") else None
-        s = {**SETTINGS[arch], **changed}
-        if quick:
-            s.update(epochs=1)
-        if epochs:
-            s["epochs"] = epochs
-        net = {k: s.pop(k) for k in NET_KEYS if k in s}
-        settings = digits.GANSettings(seed=seed, **s)
-        modules, G, history, seconds = build_and_train(arch, data, settings, ae, quick,
-                                                       **{k: v for k, v in net.items() if k != "decoder_width"})
+        settings = digit_config(arch, seed, quick, epochs, **changed)
         model_id = f"mnist-{arch}{suffix}"
+        modules, gan = build_and_train(arch, data, settings, ae, quick, checkpoints / f"{model_id}.pt", resume)
+        config = digit_record(settings, arch)
         info = Training(command=command, seed=seed, epochs_run=settings.epochs, best_epoch=settings.epochs,
-                        seconds=round(seconds, 1), code_version=code_version(), torch=torch.__version__,
-                        python=platform.python_version(), threads=threads, config={**asdict(settings), **net},
+                        seconds=round(gan.seconds, 1), code_version=code_version(), torch=torch.__version__,
+                        python=platform.python_version(), threads=threads, config=config,
                         rows=len(data["x"]) if not quick else QUICK_ROWS)
         path = write_atomically(out, model_id, lambda tmp: _write(
-            tmp, model_id, arch, modules, classifier, judge_info, ae[2] if ae else None, history, info, data,
+            tmp, model_id, arch, modules, classifier, judge_info, ae[2] if ae else None, gan.history, info, data,
             evaluate, quick))
-        print(f"exported {path} ({seconds:.0f} s)")
+        print(f"exported {path} ({gan.seconds:.0f} s)")
         written.append(path)
     return written
 
 
+def build_and_train(arch: str, data: dict, s: Settings, ae, quick: bool, checkpoint: Path | None = None,
+                    resume: bool = False) -> tuple[dict, digits.DigitGAN]:
+    """Networks for ``arch``, trained (checkpointed every epoch); returns the modules to export and the estimator.
 
-def build_and_train(arch: str, data: dict, s: digits.GANSettings, ae, quick: bool, width: int = 32):
-    """Networks for ``arch``, trained; returns the modules to export, G, history and seconds.
-
-    ``width`` sets the pixel cGAN's generator (fc → 4w×7×7 → 2w×14×14 → 28×28); its discriminator stays at 32.
+    ``s.width`` sets the pixel cGAN's generator (fc → 4w×7×7 → 2w×14×14 → 28×28); its discriminator stays at 32.
     """
     rows = QUICK_ROWS if quick else len(data["x"])
     x, onehot = data["x"][:rows], torch.eye(10)[data["y"][:rows]]
     torch.manual_seed(s.seed)
+    fit = dict(checkpoint=checkpoint, resume=resume)
     if arch.startswith("latent"):
         enc, dec, _ = ae
         codes = digits.encode(enc, x)
         mean, std = codes.mean(0), codes.std(0)
         cond = arch == "latent-cgan"
-        G = LatentGenerator(s.noise_dim, AE_LATENT, 10 if cond else 0)
+        G = LatentGenerator(s.latent_dim, AE_LATENT, 10 if cond else 0)
         D = LatentDiscriminator(AE_LATENT, 10 if cond else 0)
-        G, history, seconds = digits.train_gan(G, D, (codes - mean) / std, onehot if cond else None, s)
-        return {"generator": (StandardisedGenerator(G, mean, std), ["latent"]),
+        gan = digits.DigitGAN(s, G, D).fit((codes - mean) / std, onehot if cond else None, **fit)
+        return {"generator": (StandardisedGenerator(gan.generator, mean, std), ["latent"]),
                 "decoder": (LatentToImage(dec), ["image"]), "encoder": (enc, ["latent"]),
-                "discriminator": (LatentJudge(enc, D.eval(), mean, std), ["logit"])}, G, history, seconds
+                "discriminator": (LatentJudge(enc, D.eval(), mean, std), ["logit"])}, gan
     if arch == "pixel-cgan":
-        G, D = PixelGenerator(s.noise_dim, 10, width=width), PixelDiscriminator(10)
-        G, history, seconds = digits.train_gan(G, D, x, onehot, s)
-        return {"generator": (G, ["image"]), "discriminator": (D.eval(), ["logit"])}, G, history, seconds
-    G, D = MLPGenerator(s.noise_dim), MLPDiscriminator()
-    G, history, seconds = digits.train_gan(G, D, x * 2 - 1, None, s)
-    return {"generator": (TanhToUnit(G), ["image"]), "discriminator": (UnitToTanh(D.eval()), ["logit"])}, G, history, seconds
+        G, D = PixelGenerator(s.latent_dim, 10, width=s.width), PixelDiscriminator(10)
+        gan = digits.DigitGAN(s, G, D).fit(x, onehot, **fit)
+        return {"generator": (gan.generator, ["image"]), "discriminator": (D.eval(), ["logit"])}, gan
+    G, D = MLPGenerator(s.latent_dim), MLPDiscriminator()
+    gan = digits.DigitGAN(s, G, D).fit(x * 2 - 1, None, **fit)
+    return {"generator": (TanhToUnit(gan.generator), ["image"]), "discriminator": (UnitToTanh(D.eval()), ["logit"])}, gan
 
 
 def _inputs(name: str, module: nn.Module, noise_dim: int, conditional: bool):

@@ -1,7 +1,7 @@
 """Hyperparameter sweep tables (written by ``python -m experiments.sweep``), read without torch or Ray.
 
-One CSV per sweep, ``results/sweep-<dataset>-<space>.csv``: a row per trial with every GANConfig
-field, the holdout metrics of the cards (explorer/diagnostics.py) and the seconds it took.
+One CSV per sweep, ``results/sweep-<dataset>-<space>.csv``: a row per trial with every tables'
+setting, the holdout metrics of the cards (explorer/diagnostics.py) and the seconds it took.
 ``seed_summary`` folds the seeds of each configuration into R1's seed-stability table.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from explorer.paths import results_dir
 SWEEPS_ENV = "GAN_EXPLORER_SWEEPS"
 METRICS = ("efficacy_ratio", "detection_rf_auc", "detection_lr_auc", "mean_ks_tv_complement")
 TIMES = ("seconds", "train_seconds")
-# Columns every trial row carries besides the GANConfig fields (label: the settings that vary, seed excluded).
+# Columns every trial row carries besides the tables' settings (training/configs.py) (label: the settings that vary, seed excluded).
 REQUIRED = ("dataset", "space", "arch", "label", "seed", *METRICS, *TIMES, "best_epoch", "command")
 
 

@@ -1,0 +1,83 @@
+"""The training core: one settings type for tables and digits, and one loop whose checkpoints resume a
+digit GAN to the very weights of an uninterrupted run (the tables' resume: tests/test_training.py)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from explorer.data.tables import load_mnist
+from explorer.runtime.models import DEFAULT_ROOT
+from training import digit_nets as nets
+from training.configs import DIGITS, TABLES, Settings, config_for, digit_config, digit_record
+from training.core import CheckpointError
+from training.digits import DigitGAN, as_images
+
+
+def committed_config(model_id: str) -> dict:
+    card = DEFAULT_ROOT / model_id / "card.json"
+    if not card.is_file():
+        pytest.skip(f"{model_id} is not committed in exported/")
+    return json.loads(card.read_text())["training"]["config"]
+
+
+@pytest.mark.parametrize("arch", ["latent-cgan", "pixel-cgan", "mlp-gan"])
+def test_a_digit_card_records_the_settings_under_the_digits_names(arch):
+    """The committed cards' own config comes back from the one settings type, key for key and value for value."""
+    committed = committed_config(f"mnist-{arch}")
+    overrides = {k: v for k, v in committed.items() if k in ("width", "decoder_width", "epochs")}
+    assert json.loads(json.dumps(digit_record(digit_config(arch, **overrides), arch))) == committed
+
+
+def test_a_table_card_records_every_tables_setting_and_no_digit_one():
+    committed = committed_config("adult-cgan-balanced")
+    recorded = config_for("adult", "cgan", balanced=True, epochs=300).record(TABLES)
+    assert set(committed) <= set(recorded) and not {"betas", "frozen", "width", "decoder_width"} & set(recorded)
+    assert {k: v for k, v in json.loads(json.dumps(recorded)).items() if k in committed} == committed
+    assert "noise_dim" in Settings().record(DIGITS) and "latent_dim" not in Settings().record(DIGITS)
+
+
+@pytest.mark.parametrize("bad, named", [(dict(lr_g=-1.0), "lr_g"), (dict(epochs=0), "epochs"),
+                                        (dict(ema=1.0), "ema"), (dict(g_hidden=(64, 0)), "g_hidden"),
+                                        (dict(betas=(0.5, float("nan"))), "betas"), (dict(loss="wgan"), "loss"),
+                                        (dict(optimizer="sgd"), "optimizer")])
+def test_settings_refuse_a_bad_value_on_construction(bad, named):
+    with pytest.raises(ValueError, match=named):
+        Settings(**bad)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    raw = load_mnist()
+    return as_images(raw["x_train"][:256]), torch.eye(10)[torch.from_numpy(raw["y_train"][:256].astype("int64"))]
+
+
+def digit_gan(epochs: int, loss: str = "wgan-gp") -> DigitGAN:
+    """A small conditional latent-space pair on flattened images: a few milliseconds a step."""
+    settings = Settings(latent_dim=8, epochs=epochs, batch_size=64, loss=loss, ema=0.9, seed=3)
+    torch.manual_seed(3)
+    return DigitGAN(settings, nets.LatentGenerator(8, 784, 10, hidden=32), nets.LatentDiscriminator(784, 10, hidden=32))
+
+
+@pytest.mark.parametrize("loss", ["wgan-gp", "hinge"])
+def test_a_digit_gan_resumed_from_its_checkpoint_ends_with_the_uninterrupted_weights(digits, tmp_path, loss):
+    x, y = digits[0].reshape(-1, 784), digits[1]
+    straight = digit_gan(3, loss).fit(x, y, progress=False)
+    ckpt = tmp_path / "digits.pt"
+    digit_gan(2, loss).fit(x, y, checkpoint=ckpt, progress=False)
+    resumed = digit_gan(3, loss).fit(x, y, checkpoint=ckpt, resume=True, progress=False)
+    assert [h["epoch"] for h in resumed.history] == [1, 2, 3] and resumed.epoch == 3
+    for part in ("G", "G_ema", "D"):
+        for (name, a), b in zip(getattr(straight, part).state_dict().items(),
+                                getattr(resumed, part).state_dict().values()):
+            assert torch.equal(a, b), f"{part}.{name}"
+    assert torch.equal(straight.sample(5, seed=1, labels=y[:5]), resumed.sample(5, seed=1, labels=y[:5]))
+
+
+def test_a_digit_checkpoint_from_other_settings_is_refused(digits, tmp_path):
+    x, y = digits[0].reshape(-1, 784), digits[1]
+    ckpt = tmp_path / "digits.pt"
+    digit_gan(1).fit(x, y, checkpoint=ckpt, progress=False)
+    with pytest.raises(CheckpointError, match="loss"):
+        digit_gan(2, "hinge").fit(x, y, checkpoint=ckpt, resume=True, progress=False)
