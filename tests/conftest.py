@@ -3,12 +3,22 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("GAN_EXPLORER_DATA", str(ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tests train at the training CLI's default of one torch thread, whichever test ran before. Two
+    OpenMP threads on a shared machine spin-wait for each other: a small fit took 30x the CPU."""
+    torch = sys.modules.get("torch")  # imported by the test modules that use it; never imported here
+    if torch is not None and torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

@@ -39,7 +39,7 @@ MODEL = "diabetes-gan"
 
 def train_command(work: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "training.run", "--dataset", "diabetes", "--arch", "gan", "--quick",
-            "--epochs", str(EPOCHS), "--no-eval", "--out", str(work / "out"), "--checkpoints", str(work / "ckpt"),
+            "--epochs", str(EPOCHS), "--set", "eval_every=1", "--no-eval", "--out", str(work / "out"), "--checkpoints", str(work / "ckpt"),
             *extra]
 
 

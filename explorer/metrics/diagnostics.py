@@ -110,14 +110,18 @@ def _boosting(x: pd.DataFrame, numeric: list[str], categorical: list[str], seed:
     return make_pipeline(prep, HistGradientBoostingClassifier(categorical_features=native or None, random_state=seed))
 
 
-def _detector(kind: str, numeric: list[str], categorical: list[str], seed: int, trees: int = 100, leaf: int = 1):
+SMALL = 1000  # rows below which a forest is grown on one thread: the pool cost more CPU than it saved (same trees)
+
+
+def _detector(kind: str, numeric: list[str], categorical: list[str], seed: int, trees: int = 100, leaf: int = 1,
+              jobs: int = -1):
     """(encoding, classifier): the encoding is fitted once on all rows of a detection (unsupervised: category
     lists, medians, scales), the classifier once per fold; encoding strings again in every fold, and
     cross_validate's extra prediction per fold for its score, took a quarter of the app's first Detection."""
     onehot = OneHotEncoder(handle_unknown="ignore", sparse_output=kind == "lr")
     if kind == "rf":
         prep = ColumnTransformer([("num", "passthrough", numeric), ("cat", onehot, categorical)])
-        return prep, RandomForestClassifier(trees, min_samples_leaf=leaf, n_jobs=-1, random_state=seed)
+        return prep, RandomForestClassifier(trees, min_samples_leaf=leaf, n_jobs=jobs, random_state=seed)
     scale = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
     prep = ColumnTransformer([("num", scale, numeric), ("cat", onehot, categorical)])
     # liblinear: the same AUC as lbfgs to 4 decimals on Adult's one-hots, about 7x faster
@@ -141,7 +145,7 @@ def detection(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str], kind:
         prep, classifier = None, _boosting(x, numeric, categorical, seed)
         rows = lambda i: x.iloc[i]  # noqa: E731
     else:
-        prep, classifier = _detector(kind, numeric, categorical, seed, trees, leaf)
+        prep, classifier = _detector(kind, numeric, categorical, seed, trees, leaf, jobs=1 if len(x) < SMALL else -1)
         features = prep.fit_transform(x)
         rows = lambda i: features[i]  # noqa: E731
     fitted, tests, p = [], [], np.zeros(len(y))
