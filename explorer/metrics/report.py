@@ -20,14 +20,15 @@ MAX_TRAIN_ROWS = 100_000  # real training rows the metrics use (Adult's 32,561 a
 
 
 def evaluate_tabular(model: Model, table: Table, seed: int = 0, max_rows: int = 10_000,
-                     per_class: bool = True) -> dict:
-    """Holdout metrics of ``model``; synthetic rows are as many as the real training rows."""
+                     per_class: bool = True, max_train: int = MAX_TRAIN_ROWS) -> dict:
+    """Holdout metrics of ``model``; synthetic rows are as many as the real training rows (at most
+    ``max_train``); detectors see at most ``max_rows`` rows a side."""
     train, holdout = table.train, table.holdout
     modes = model.card.imputed_modes
     if modes:
         train, holdout = (df.replace({c: {"?": m} for c, m in modes.items()}) for df in (train, holdout))
-    if len(train) > MAX_TRAIN_ROWS:  # a million-row table: forests and neighbours on a seeded subsample
-        train = train.sample(MAX_TRAIN_ROWS, random_state=seed)
+    if len(train) > max_train:  # a million-row table: forests and neighbours on a seeded subsample
+        train = train.sample(max_train, random_state=seed)
     synth = model.sample(len(train), seed=seed)
     numeric = table.numeric
     fid = dg.fidelity(holdout, synth, numeric)
@@ -61,11 +62,13 @@ def evaluate_tabular(model: Model, table: Table, seed: int = 0, max_rows: int = 
         metrics["missing_share"] = {r.column: {"real": round(r.real, 4), "synthetic": round(r.synthetic, 4)}
                                     for r in missing.itertuples()}
     if per_class and table.target:
-        metrics["per_class"] = {str(c): _class_metrics(holdout, synth, table, c, seed) for c in table.categories[table.target]}
+        metrics["per_class"] = {str(c): _class_metrics(holdout, synth, table, c, seed, min(5000, max_rows))
+                                for c in table.categories[table.target]}
     return metrics
 
 
-def _class_metrics(holdout: pd.DataFrame, synth: pd.DataFrame, table: Table, cls: str, seed: int) -> dict:
+def _class_metrics(holdout: pd.DataFrame, synth: pd.DataFrame, table: Table, cls: str, seed: int,
+                   max_rows: int = 5000) -> dict:
     real_c, synth_c = holdout[holdout[table.target] == cls], synth[synth[table.target] == cls]
     if len(synth_c) < 10:
         return {"rows_synthetic": len(synth_c), "note": "too few synthetic rows of this class to measure"}
@@ -78,7 +81,7 @@ def _class_metrics(holdout: pd.DataFrame, synth: pd.DataFrame, table: Table, cls
             "share_synthetic": float(len(synth_c) / len(synth)), "share_holdout": float(len(real_c) / len(holdout)),
             "mean_ks_tv_complement": float(fid["complement"].mean()),
             "detection_rf_auc": dg.detection_auc_rf(real_c[cols], synth_c[cols], table.numeric,
-                                                     max_rows=5000, seed=seed)}
+                                                     max_rows=max_rows, seed=seed)}
 
 
 def headline(metrics: dict) -> dict:
