@@ -66,3 +66,13 @@ def test_link_metrics():
     ignored = link_metrics(requested, np.full_like(requested, 0.4))
     assert ignored["mean_absolute_error"] > 0.2
     assert check_confidence(0.3, 4).tolist() == [0.3] * 4
+
+
+def test_the_same_judge_forest_exports_the_same_bytes(diabetes):
+    """skl2onnx names each graph with a random UUID: two exports of one forest differed in those 32 bytes, so
+    a confidence GAN retrained with its card's command never had the same judge.onnx sha256."""
+    from sklearn.ensemble import RandomForestClassifier
+    from training.export import forest_onnx
+    x = diabetes.train[diabetes.numeric].to_numpy(np.float32)
+    forest = RandomForestClassifier(10, random_state=0).fit(x, diabetes.train[diabetes.target])
+    assert forest_onnx(forest, x.shape[1]) == forest_onnx(forest, x.shape[1])

@@ -299,15 +299,22 @@ def own_table_card(table: Table) -> dict:
             "refused": [Refused(name=c.name, reason=c.reason) for c in table.schema.refused]}
 
 
-def _export_judge(gan: ConfidenceGAN, tmp: Path) -> Condition:
-    """The judge forest as ONNX (skl2onnx), checked against scikit-learn; returns the card's condition."""
+def forest_onnx(forest, features: int) -> bytes:
+    """A fitted forest as ONNX (skl2onnx) with input ``X`` and output ``probabilities``. The graph is
+    named, not left to skl2onnx's random name, so the same forest always gives the same bytes."""
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
 
-    forest = gan.forest_
-    onx = convert_sklearn(forest, initial_types=[("X", FloatTensorType([None, len(gan.features_)]))],
+    onx = convert_sklearn(forest, initial_types=[("X", FloatTensorType([None, features]))],
                           options={id(forest): {"zipmap": False}}, target_opset={"": OPSET, "ai.onnx.ml": 3})
-    (tmp / "judge.onnx").write_bytes(onx.SerializeToString())
+    onx.graph.name = "judge"
+    return onx.SerializeToString()
+
+
+def _export_judge(gan: ConfidenceGAN, tmp: Path) -> Condition:
+    """The judge forest as ONNX, checked against scikit-learn; returns the card's condition."""
+    forest = gan.forest_
+    (tmp / "judge.onnx").write_bytes(forest_onnx(forest, len(gan.features_)))
     onnx.checker.check_model(onnx.load(str(tmp / "judge.onnx")), full_check=True)
     frame = gan.sample(500, seed=7, confidence=np.linspace(*RANGE, 500))
     x = forest_features(gan.transformer_.columns, frame, gan.features_)
