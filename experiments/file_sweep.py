@@ -54,6 +54,10 @@ def pages(model_id: str) -> str:
     """'ok' when every page and Diagnostics section opens without an exception or an error box."""
     from streamlit.testing.v1 import AppTest
     problems = []
+
+    def check(at, where: str) -> None:
+        problems.extend(f"{where}: {e.value}" for e in [*at.exception, *at.error])
+
     for page in PAGES:
         at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300)
         at.query_params.update(model=model_id, n="300")
@@ -61,16 +65,11 @@ def pages(model_id: str) -> str:
         at.switch_page(f"app_pages/{page}.py")
         at.query_params.update(model=model_id, n="300")
         at.run()
-        views = [at]
+        check(at, page)
         if page == "diagnostics" and not at.exception:
-            radio = at.radio(key="diagnostics:section")
-            for section in radio.options[1:]:
-                radio.set_value(section).run()
-                views.append(at)
-                if at.exception:
-                    break
-        for view in views:
-            problems += [f"{page}: {e.value}" for e in view.exception] + [f"{page}: {e.value}" for e in view.error]
+            for section in at.radio(key="diagnostics:section").options[1:]:
+                at.radio(key="diagnostics:section").set_value(section).run()  # a fresh element after each run
+                check(at, f"{page} {section}")
     return "ok" if not problems else "; ".join(dict.fromkeys(problems))[:300]
 
 
@@ -99,7 +98,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         target = random.Random(picked).choice([c for c in frame.columns if not c.startswith("Unnamed")])
         for kind, extra in (("gan", []), ("cgan", ["--target", str(target), "--arch", "cgan"])):
             start = time.perf_counter()
-            outcome = train(data, extra, work)
+            done = work / "models" / f"{name}-{kind}" / "card.json"  # a rerun in the same --work keeps its models
+            outcome = "trained" if done.exists() else train(data, extra, work)
             rows.append({"table": name, "rows": len(frame), "columns": frame.shape[1], "model": kind,
                          "target": target if extra else "", "outcome": outcome,
                          "seconds": round(time.perf_counter() - start, 1)})

@@ -139,6 +139,8 @@ def test_projection_and_binned():
     assert np.isfinite(points[["x", "y"]].to_numpy()).all()
     b = an.binned({"one": rng.normal(size=100), "two": rng.normal(size=50)}, bins=10)
     assert b.groupby("source")["share"].sum().round(9).eq(1).all()
+    one = an.projection(real[["a"]], synth[["a"]], ["a"], "pca", max_rows=100)  # a one-column table (R's Michelson)
+    assert len(one) == 200 and np.isfinite(one[["x", "y"]].to_numpy()).all()
 
 
 def test_per_class_marks_classes_too_small_to_measure(diabetes):

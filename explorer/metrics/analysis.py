@@ -130,6 +130,8 @@ def projection(real: pd.DataFrame, synth: pd.DataFrame, numeric: list[str], meth
     xr, xs = space.transform(real), space.transform(synth)
     if method == "pca":
         from sklearn.decomposition import PCA
+        if xr.shape[1] < 2:  # one column: the map is that column against nothing
+            xr, xs = np.hstack([xr, np.zeros_like(xr)]), np.hstack([xs, np.zeros_like(xs)])
         pca = PCA(2, random_state=seed).fit(xr)
         points = np.vstack([pca.transform(xr), pca.transform(xs)])
         axes = tuple(f"PC {i + 1} ({share:.0%} of the real rows' variance)"
