@@ -16,9 +16,7 @@ from streamlit.errors import FragmentHandledException
 
 from explorer.app import state
 from explorer.app.failures import raising, report
-from explorer.app.gc_tuning import freeze_after_imports, map_large_blocks, trim_heap  # noqa: E402
-
-map_large_blocks()  # large temporaries go back to the OS when freed (once per process)
+from explorer.app.gc_tuning import freeze_after_imports, trim_heap  # noqa: E402
 
 st.set_page_config(page_title="GAN Explorer", page_icon=":material/scatter_plot:", layout="wide")
 

@@ -126,36 +126,6 @@ print(json.dumps({'before': before, 'after': rss()}))
     assert memory["after"] - memory["before"] < 10, memory
 
 
-def test_large_temporaries_get_their_own_mapping():
-    """map_large_blocks (called by streamlit_app.py) holds glibc's mmap threshold at 1 MB: after an 8 MB block
-    is freed, glibc alone serves the next 2 MB block from the heap (which fragments and stays resident); with
-    the setting it is mapped on its own and handed back when freed."""
-    if not sys.platform.startswith("linux"):
-        pytest.skip("glibc's allocator")
-    code = """
-import ctypes, json, sys
-import numpy as np
-from explorer.app import gc_tuning
-class Info(ctypes.Structure):
-    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
-                                                "fsmblks", "uordblks", "fordblks", "keepcost")]
-libc = ctypes.CDLL("libc.so.6")
-libc.mallinfo2.restype = Info
-if sys.argv[1] == "map":
-    assert gc_tuning.map_large_blocks()
-big = np.ones(8 * 2**20 // 8)
-del big
-before = libc.mallinfo2().hblkhd
-block = np.ones(2 * 2**20 // 8)
-print(json.dumps(libc.mallinfo2().hblkhd - before))
-"""
-    import ctypes
-    if not hasattr(ctypes.CDLL("libc.so.6"), "mallinfo2"):
-        pytest.skip("needs glibc ≥ 2.33")
-    mapped = {how: python_json(code, how) for how in ("glibc", "map")}
-    assert mapped["glibc"] == 0 and mapped["map"] >= 2 * 2**20, mapped
-
-
 def test_a_cached_preview_holds_only_its_rows():
     """The Sample page caches a 1,000-row preview per (model, n, seed); cut from a 100,000-row sample, its
     text columns kept (and pickled into the cache) the whole sample's buffers: 14.5 MB per entry, not 0.2 MB."""

@@ -58,28 +58,6 @@ def _libc():
 
 _LIBC = _libc()
 _last_trim = 0.0
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
-MMAP_THRESHOLD = 1 << 20  # bytes: blocks this large get their own mapping
-TRIM_THRESHOLD = 64 << 20  # bytes of free heap top kept for reuse (trim_heap hands back the rest)
-_mapped = False
-
-
-def map_large_blocks() -> bool:
-    """Give every heap block of 1 MB or more its own mapping, handed back to the OS when it is freed. glibc
-    starts at 128 KB but raises the threshold to the largest block freed so far (up to 32 MB), so the app's many
-    1-32 MB temporaries (samples, onnxruntime tensors, distance chunks) land in the heap, whose free space
-    fragments and stays resident: the soak left 320 MB of free heap in a 1.05 GB server, 50 MB with this.
-    Fixing the threshold turns the adjustment off, and with it the trim threshold's, which then stays at
-    128 KB and trims (and re-grows) the heap on every large free: 64 MB instead. 128 KB instead of 1 MB
-    mapped the discriminators' 1.6 MB batches anew on every run, twice their CPU time. Once per process;
-    False where libc is not glibc."""
-    global _mapped
-    if _LIBC is None or not hasattr(_LIBC, "mallopt"):
-        return False
-    if not _mapped:
-        _mapped = bool(_LIBC.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
-            _LIBC.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
-    return _mapped
 
 
 def trim_heap() -> bool:
