@@ -52,11 +52,13 @@ class InstanceGAN(TabularGAN):
         chosen = instance_input(self.space_, self.bank_, n, seed, instance)
         return torch.from_numpy(np.ascontiguousarray(chosen, dtype=np.float32))
 
-    def _extra_validation(self, instances: int = 10, per_instance: int = 50) -> dict:
+    validation_instances = 10  # training rows whose locality model selection weighs (a --quick run: 3)
+
+    def _extra_validation(self, per_instance: int = 50) -> dict:
         """Locality on a few training instances: the distance ratio and the local detection AUC."""
         k = self.k_
         rng = np.random.default_rng(4321)
-        picks = rng.choice(len(self.train_), min(instances, len(self.train_)), replace=False)
+        picks = rng.choice(len(self.train_), min(self.validation_instances, len(self.train_)), replace=False)
         reference = self.train_.sample(min(500, len(self.train_)), random_state=1)
         ratios, aucs = [], []
         for j, i in enumerate(picks):

@@ -147,9 +147,12 @@ def _train(table, arch: str, config, args, command: str) -> Path:
     """Fit one model of ``table`` (checkpointed, resumable) and export it atomically."""
     model_id = f"{table.name}-{arch}{args.suffix}"
     ckpt = args.checkpoints / f"{model_id}.pt"
-    gan = ESTIMATORS.get(arch, TabularGAN)(config).fit(table, checkpoint=ckpt, resume=args.resume)
+    gan = ESTIMATORS.get(arch, TabularGAN)(config)
+    if args.quick:  # a quick IC-GAN validates and is judged on 2 instances, not 10 and 50
+        gan.validation_instances = 2
+    gan.fit(table, checkpoint=ckpt, resume=args.resume)
     path = export(gan, table, model_id, args.out, command, evaluate=not args.no_eval,
-                  instances=3 if args.quick else 50, quick=args.quick)  # a quick IC-GAN: 3 rows, not 50
+                  instances=2 if args.quick else 50, quick=args.quick)
     print(f"exported {path} (best epoch {gan.best_epoch}, {gan.seconds:.0f} s)")
     return path
 
