@@ -14,7 +14,7 @@ a click, without the browser's rendering. Measured:
 Each diagnostics timing also has its CPU time (``*_cpu_s``: process_time, every thread of the process), which
 other work on the machine changes far less than the wall time; the targets are wall times on 2 idle cores.
 
-    GAN_EXPLORER_DATA=../shared/data python benchmarks/bench_app.py [--models exported/]
+    GAN_EXPLORER_DATA=../shared/data python -m benchmarks.bench_app [--models exported/]
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ clipping. The torch twin is the same module class as the export; its weights are
 initialised because speed does not depend on their values — the script checks that the twin has
 exactly as many parameters as the ONNX graphs hold, so both sides do the same arithmetic.
 
-  python benchmarks/bench_digits.py [--n 10000] [--repeat 5] [--threads 2]
+  python -m benchmarks.bench_digits [--n 10000] [--repeat 5] [--threads 2]
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ process of the tree the driver started (gcs, raylet, workers) sampled every 0.2 
 (an upper bound: shared libraries and Ray's shared-memory store count once per process). A
 smaller local run shows that memory does not grow with --rows. Linux only (/proc).
 
-    python benchmarks/bench_generate.py --model adult-cgan --rows 10000000 [--no-ray]
+    python -m benchmarks.bench_generate --model adult-cgan --rows 10000000 [--no-ray]
 """
 from __future__ import annotations
 

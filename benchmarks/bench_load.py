@@ -16,8 +16,8 @@ before the users arrive, at the peak, and after each round of users has left (th
 disconnected session after SESSION_TTL seconds); a second round shows whether memory grows with
 sessions that have come and gone.
 
-    python benchmarks/bench_load.py                       # 20 users × 10 clicks, 2 rounds, exported/
-    python benchmarks/bench_load.py --sessions 5 --interactions 4 --think 0.5 1.5 --models /tmp/m
+    python -m benchmarks.bench_load                       # 20 users × 10 clicks, 2 rounds, exported/
+    python -m benchmarks.bench_load --sessions 5 --interactions 4 --think 0.5 1.5 --models /tmp/m
 """
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ int8 model (training/quantize.py) the twin is rebuilt from its float source, and
 float and dynamically quantised to int8 by torch itself (torch.ao.quantization.quantize_dynamic),
 so onnxruntime's int8 is compared with torch's int8 too.
 
-    python benchmarks/bench_sampling.py --model adult-cgan --rows 1000000
-    python benchmarks/bench_sampling.py --model adult-cgan-balanced-int8
+    python -m benchmarks.bench_sampling --model adult-cgan --rows 1000000
+    python -m benchmarks.bench_sampling --model adult-cgan-balanced-int8
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Load: many concurrent users on one `streamlit run` server (websocket clients speaking Streamlit's
 protocol, benchmarks/bench_load.py), and one cached onnxruntime session shared by threads.
 
-The test is a bounded version of ``python benchmarks/bench_load.py`` (whose figures the README
+The test is a bounded version of ``python -m benchmarks.bench_load`` (whose figures the README
 quotes): 20 users, 4 clicks each, 2 rounds. Its latency bound is loose on purpose (CI shares two
 cores with whatever else runs); correctness of every reply, memory that does not grow from one
 round of users to the next, and a bounded peak are the hard checks.
