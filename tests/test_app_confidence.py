@@ -49,3 +49,12 @@ def test_a_request_beyond_the_reachable_range_is_said_with_the_range():
     at.slider(key="condition:confidence").set_value(far).run()
     warning = " ".join(w.value for w in at.warning)
     assert "beyond what this model can deliver" in warning and f"{high:.2f}" in warning
+
+
+def test_the_reachable_range_shown_is_the_cards_measurement():
+    at = page()
+    levels = discover(DEFAULT_ROOT)[0][CONFIDENCE[0]].metrics["confidence"]["per_level"]
+    means = [level["mean"] for level in levels.values()]
+    caption = next(c.value for c in at.caption if c.value.startswith("Reachable"))
+    assert f"from about {min(means):.2f} to {max(means):.2f}" in caption and "measured at export" in caption
+    assert f"from about {min(means):.2f} to {max(means):.2f}" in at.slider(key="condition:confidence").help

@@ -9,6 +9,11 @@ The generator takes a target confidence C and should produce rows that the judge
   so the generator cannot exploit the surrogate's mistakes for long.
 - The link loss pulls the surrogate's score of G(z, C) to C for C drawn uniformly from
   [0.05, 0.95] (R2's generator ignored C: its achieved range collapsed to [0.3, 0.65]).
+Settings measured for reaching the top of the range (docs/results.md): link requests drawn with more mass
+at the ends (``confidence_requests``), the link on the logit scale (``confidence_logit_link``), the surrogate
+taught the judge's own in-sample scores of real rows (``confidence_judge_targets``: the judge that measures
+the rows is fitted on them), and a monotone map of the request to G's input fitted after training
+(``confidence_remap``, training/confidence_map.py).
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from explorer.runtime.judge import RANGE, forest_features
 from explorer.metrics.confidence import link_metrics
 from explorer.data.tables import Table
 from explorer.runtime.frames import outputs_to_frame
+from training.confidence_map import Mapped, fit_map
 from training.gan import TabularGAN
 from training.transforms import jittered_logits
 
@@ -45,6 +51,8 @@ class ConfidenceGAN(TabularGAN):
         oof = cross_val_predict(RandomForestClassifier(n_estimators=100, random_state=self.config.seed),
                                 x, y, cv=folds, method="predict_proba")[:, 1]
         self.train_confidence_ = oof.astype(np.float32)
+        self.train_judged_ = self.forest_.predict_proba(x)[:, 1].astype(np.float32)  # what the judge says in-sample
+        self.remap_, self.remap_curve_ = None, None
         # the target's one-hot block is hidden from the surrogate: the forest never sees the label
         offset = len(tf.numeric_)
         self.visible_ = torch.ones(tf.dim)
@@ -69,18 +77,37 @@ class ConfidenceGAN(TabularGAN):
         frame = outputs_to_frame(self.transformer_.columns, numeric.numpy(), categorical.numpy())
         return self.forest_.predict_proba(forest_features(self.transformer_.columns, frame, self.features_))[:, 1]
 
+    @property
+    def generator(self) -> nn.Module:
+        g = super().generator
+        return g if self.remap_ is None else Mapped(g, self.remap_)
+
+    def _surrogate_logit(self, raw: torch.Tensor) -> torch.Tensor:
+        return self.surrogate_(raw * self.visible_)
+
     def _surrogate(self, raw: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.surrogate_(raw * self.visible_))
+        return torch.sigmoid(self._surrogate_logit(raw))
+
+    def _requests(self, n: int) -> torch.Tensor:
+        """The link loss's requested confidences: uniform over RANGE, or Beta(a, a)-shaped (a < 1: more at the ends)."""
+        a = self.config.confidence_requests
+        if a == 1:
+            return torch.empty(n, 1).uniform_(*RANGE)
+        b = torch.distributions.Beta(torch.tensor(a), torch.tensor(a)).sample((n, 1))
+        return RANGE[0] + (RANGE[1] - RANGE[0]) * b
 
     def _extra_g_loss(self, n: int):
-        w = self.config.confidence_weight
+        c = self.config
+        w = c.confidence_weight
         if not w:
             return 0.0
-        requested = torch.empty(n, 1).uniform_(*RANGE)
+        requested = self._requests(n)
         fake = self._fake(n, requested)
         self._fit_surrogate(fake.detach(), n)
-        achieved = self._surrogate(fake)
-        link = ((achieved - requested) ** 2).mean()
+        if c.confidence_logit_link:
+            link = ((self._surrogate_logit(fake) - torch.logit(requested)) ** 2).mean()
+        else:
+            link = ((self._surrogate(fake) - requested) ** 2).mean()
         adversarial = -self.D(fake, requested).mean() if self.config.loss != "bce" else \
             nn.functional.binary_cross_entropy_with_logits(self.D(fake, requested), torch.ones(n, 1))
         return w * link + adversarial
@@ -91,12 +118,23 @@ class ConfidenceGAN(TabularGAN):
         idx = torch.randint(0, len(low), (n,), generator=self.data_rng)
         real = torch.cat([jittered_logits(low[idx], high[idx], self.data_rng), onehot[idx]], 1)
         x = torch.cat([real, fake])
-        y = torch.cat([torch.from_numpy(self.train_confidence_[idx.numpy()])[:, None],
+        targets = self.train_judged_ if self.config.confidence_judge_targets else self.train_confidence_
+        y = torch.cat([torch.from_numpy(targets[idx.numpy()])[:, None],
                        torch.from_numpy(self.forest_confidence(fake).astype(np.float32))[:, None]])
         loss = nn.functional.binary_cross_entropy(self._surrogate(x), y)
         self.opt_s.zero_grad()
         loss.backward()
         self.opt_s.step()
+
+    def _finish(self, table: Table) -> None:
+        super()._finish(table)
+        if self.config.confidence_remap:
+            self.remap_, self.remap_curve_ = fit_map(self._achieved_at, RANGE)
+
+    def _achieved_at(self, value: float, n: int = 1000) -> np.ndarray:
+        """The judge's scores of n rows generated for one raw generator input (no map), seeded."""
+        frame = self.sample(n, seed=4321, confidence=np.full(n, value))
+        return self.forest_.predict_proba(forest_features(self.transformer_.columns, frame, self.features_))[:, 1]
 
     def _validation_sample(self, real: pd.DataFrame) -> pd.DataFrame:
         rng = np.random.default_rng(1234)

@@ -46,6 +46,10 @@ class Settings:
     label_flip: float = field(default=0.0, metadata=_T)  # bce: probability a batch's real/fake targets are swapped
     balanced: bool = field(default=False, metadata=_T)  # cGAN: draw training labels uniformly over classes
     confidence_weight: float = field(default=0.0, metadata=_T)  # confidence GAN: requested-vs-achieved link loss
+    confidence_requests: float = field(default=1.0, metadata=_T)  # link requests ~ Beta(a, a) (1 = uniform)
+    confidence_logit_link: bool = field(default=False, metadata=_T)  # the link's squared error in logits
+    confidence_judge_targets: bool = field(default=False, metadata=_T)  # surrogate: real rows' in-sample judge score
+    confidence_remap: bool = field(default=False, metadata=_T)  # after training: request -> G input map
     instance_k: int = field(default=20, metadata=_T)  # IC-GAN: size of each instance's neighbourhood of real rows
     marginal_weight: float = field(default=1.0, metadata=_T)  # weight of the per-column distribution-matching loss
     ema: float = 0.99  # decay of the moving average of G's weights used for sampling (0 = off)
@@ -169,7 +173,7 @@ def parse_override(text: str) -> tuple[str, object]:
 # before anything is trained or written.
 WHOLE_POSITIVE = {"epochs", "batch_size", "batch", "latent_dim", "noise_dim", "n_critic", "pac", "instance_k",
                   "eval_every", "width", "decoder_width", "g_hidden", "d_hidden"}
-POSITIVE = {"lr_g", "lr_d"}
+POSITIVE = {"lr_g", "lr_d", "confidence_requests"}
 FRACTION = {"dropout", "label_smoothing", "label_flip", "ema", "betas"}  # from 0 up to (not including) 1
 TRUE, FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
 

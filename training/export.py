@@ -262,6 +262,8 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
         metrics = evaluate_tabular(model, table, seed=0, **(QUICK_METRICS if quick else {}))
         if confidence:
             metrics["confidence"] = evaluate_confidence(model, table, seed=0)
+            if gan.remap_curve_ is not None:  # the generator's own input vs achieved curve the map inverts
+                metrics["confidence"]["input_curve"] = gan.remap_curve_
         if instance:
             metrics["instance"] = evaluate_instance(model, table, seed=0, instances=instances)
         metrics["onnxruntime_provider"] = model.provider

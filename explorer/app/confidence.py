@@ -29,10 +29,15 @@ def link(model_id: str, seed: int):
 TOLERANCE = 0.05  # how far past the reachable range a request may lie before the page warns
 
 
-def reachable(data) -> tuple[float, float]:
-    """Lowest and highest mean achieved confidence over the measured request levels."""
+def reachable(model: Model, data) -> tuple[float, float, str]:
+    """Lowest and highest mean achieved confidence over the request levels, and where they were measured:
+    the card's export measurement when it has one (more rows than the page measures), else ``data``."""
+    levels = model.card.metrics.get("confidence", {}).get("per_level")
+    if levels:
+        means = [level["mean"] for level in levels.values()]
+        return float(min(means)), float(max(means)), f"measured at export over {len(levels)} requested levels"
     means = data.groupby("requested")["achieved"].mean()
-    return float(means.min()), float(means.max())
+    return float(means.min()), float(means.max()), "10 requested levels × 100 rows"
 
 
 def start_value(raw) -> float:
@@ -53,12 +58,14 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
              f"(fitted on the real training rows) gives to `{c.target} = {c.positive_class}`. "
              "Every row is generated for the confidence you ask; the forest then scores it.")
     data = link(model.id, seed)
-    low, high = reachable(data)
+    low, high, where = reachable(model, data)
     value0 = round(start_value(state.initial("confidence", None)) * 20) / 20
     requested = st.slider("Target confidence", RANGE[0], RANGE[1], float(np.clip(value0, *RANGE)), 0.05,
                           key=f"{page}:confidence",
                           help=f"This model's rows reach a mean confidence from about {low:.2f} to {high:.2f} "
-                               "(10 requested levels × 100 rows).")
+                               f"({where}).")
+    st.caption(f"Reachable: rows asked for {RANGE[0]}–{RANGE[1]} score a mean confidence from about {low:.2f} "
+               f"to {high:.2f} ({where}).")
     state.remember("confidence", f"{requested:.2f}", "0.50")
     rows = model.sample(n, seed=seed, confidence=requested)
     achieved = model.judge_confidence(rows)
