@@ -9,6 +9,10 @@ so onnxruntime's int8 is compared with torch's int8 too.
 
     python -m benchmarks.bench_sampling --model adult-cgan --rows 1000000
     python -m benchmarks.bench_sampling --model adult-cgan-balanced-int8
+    python -m benchmarks.bench_sampling --model adult-cgan-balanced-calibrated-int8 --vs adult-cgan-balanced-int8
+
+``--vs`` times two models' onnxruntime sessions in turn (A B A B ...) and prints their speed ratio, which
+holds on a busy machine where absolute rows/s do not.
 """
 from __future__ import annotations
 
@@ -52,6 +56,25 @@ def run_torch(twin, model, n, batch, seed=0):
     return [twin(z[s:s + batch], None if label is None else label[s:s + batch]) for s in range(0, n, batch)]
 
 
+def session_for(model: Model) -> ort.InferenceSession:
+    opts = ort.SessionOptions()
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # fair to torch in the same process
+    return ort.InferenceSession(str(model.folder / "generator.onnx"), opts, providers=["CPUExecutionProvider"])
+
+
+def paired(a: Model, b: Model, rows: int, batches: list[int], repeat: int) -> None:
+    """A's and B's decoded rows/s timed in turn, batch by batch, and the median of the pairs' ratios."""
+    sessions = [session_for(a), session_for(b)]
+    print(f"{'batch':>7} {a.id + ' rows/s':>40} {b.id + ' rows/s':>40} {'ratio A/B':>10}")
+    for batch in batches:
+        ratios, best = [], [0.0, 0.0]
+        for _ in range(repeat):
+            secs = [best_of(lambda: run_ort(s, m, rows, batch), 1) for s, m in zip(sessions, (a, b))]
+            best = [max(x, rows / t) for x, t in zip(best, secs)]
+            ratios.append(secs[1] / secs[0])
+        print(f"{batch:>7} {best[0]:>40,.0f} {best[1]:>40,.0f} {np.median(ratios):>10.3f}")
+
+
 def best_of(fn, repeat):
     times = []
     for _ in range(repeat):
@@ -67,13 +90,14 @@ def main():
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--batch", type=int, nargs="+", default=[4096, 16384, 65536])
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--vs", metavar="MODEL", help="time this model's onnxruntime session in turn with --model's")
     p.add_argument("--ctgan-python", help="python of a virtualenv with ctgan, to time CTGAN.sample() too")
     args = p.parse_args()
     torch.set_num_threads(os.cpu_count())
     model = Model.load(args.model)
-    opts = ort.SessionOptions()
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # fair to torch in the same process
-    session = ort.InferenceSession(str(model.folder / "generator.onnx"), opts, providers=["CPUExecutionProvider"])
+    if args.vs:
+        return paired(model, Model.load(args.vs), args.rows, args.batch, args.repeat)
+    session = session_for(model)
     source = (model.card.training.quantised.source if model.card.training.quantised else None)
     twin_of = Model.load(source) if source else model
     twin = torch_twin(twin_of.folder, twin_of.card)

@@ -267,9 +267,10 @@ class Decoder(_Tables):
         logits, first = x, self.n_numeric
         if self.calibrated:
             logits, first = x[:, self.n_numeric:], 0
-            if tables.shape[0] > 1:
-                idx = idx + (torch.argmax(label, dim=1) * (self.n_numeric * n_q)).unsqueeze(1)
-                logits = logits + label @ self.class_bias
+            if tables.shape[0] > 1:  # the class picks rows by index: a product with the label would be
+                cls = torch.argmax(label, dim=1)  # quantised with the network in an int8 copy (slower, inexact)
+                idx = idx + (cls * (self.n_numeric * n_q)).unsqueeze(1)
+                logits = logits + self.class_bias[cls]
             else:
                 logits = logits + self.class_bias
         flat = tables.reshape(-1)
