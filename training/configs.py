@@ -62,6 +62,8 @@ class Settings:
     frozen: tuple = field(default=(), metadata=_D)  # names of D submodules kept fixed (FreezeD)
     width: int = field(default=32, metadata=_D)  # the pixel cGAN's generator channels
     decoder_width: int = field(default=32, metadata=_D)  # the latent models' autoencoder decoder
+    categories: int = field(default=0, metadata=_D)  # latent GAN: a k-valued code from its own noise (0 = none)
+    info_weight: float = field(default=1.0, metadata=_D)  # weight of InfoGAN's mutual-information term for that code
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -134,18 +136,22 @@ def config_for(dataset: str, arch: str, seed: int = 0, quick: bool = False, rows
     return Settings(conditional=arch == "cgan", seed=seed, **settings)
 
 
-# The digit models (training/run_digits.py), per architecture; ``width`` and ``decoder_width`` are network
-# sizes, recorded in the card beside the rest: the pixel cGAN's generator, the latent models' decoder.
+# The digit models (training/run_digits.py), per architecture. ARCH_KEYS are settings only some take, recorded in
+# the card beside the rest when in the architecture's defaults: ``width`` (the pixel cGAN's generator),
+# ``decoder_width`` (the latent models' decoder), and the unconditional latent GAN's networks and critic
+# (``g_hidden``, ``batchnorm``, ``d_hidden``, ``pac``, ``gp_weight``, ``categories``, ``info_weight``).
 DIGIT_DEFAULTS = {
     "latent-gan": dict(latent_dim=32, epochs=60, batch_size=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999,
-                       decoder_width=16),
+                       decoder_width=16, g_hidden=(256, 256), batchnorm=True, d_hidden=(256, 256), pac=1,
+                       gp_weight=10.0, categories=0, info_weight=1.0),
     "latent-cgan": dict(latent_dim=32, epochs=60, batch_size=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999,
                         decoder_width=16),
     "pixel-cgan": dict(latent_dim=64, epochs=20, batch_size=64, loss="hinge", lr_g=2e-4, lr_d=2e-4, ema=0.999,
                        width=16),
     "mlp-gan": dict(latent_dim=100, epochs=30, batch_size=64, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0),
 }
-NET_KEYS = ("width", "decoder_width")
+ARCH_KEYS = ("width", "decoder_width", "g_hidden", "batchnorm", "d_hidden", "pac", "gp_weight", "categories",
+             "info_weight")
 
 
 def digit_config(arch: str, seed: int = 0, quick: bool = False, epochs: int | None = None, **overrides) -> Settings:
@@ -157,7 +163,7 @@ def digit_config(arch: str, seed: int = 0, quick: bool = False, epochs: int | No
 
 def digit_record(settings: Settings, arch: str) -> dict:
     """A digit card's ``training.config``: the digits' settings and the architecture's network sizes."""
-    return settings.record(DIGITS, extra=tuple(k for k in NET_KEYS if k in DIGIT_DEFAULTS[arch]))
+    return settings.record(DIGITS, extra=tuple(k for k in ARCH_KEYS if k in DIGIT_DEFAULTS[arch]))
 
 
 def parse_override(text: str) -> tuple[str, object]:

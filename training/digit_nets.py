@@ -105,30 +105,73 @@ class PixelDiscriminator(nn.Module):
 
 
 class LatentGenerator(nn.Module):
-    """Noise (+ one-hot digit) → standardised autoencoder latent; MLP as in R4."""
+    """Noise (+ one-hot digit) → standardised autoencoder latent; MLP as in R4 (``hidden``: the layers'
+    widths, or one width for two layers; each followed by BatchNorm unless ``batchnorm`` is off)."""
 
-    def __init__(self, noise_dim: int, latent_dim: int, n_classes: int = 0, hidden: int = 256):
+    def __init__(self, noise_dim: int, latent_dim: int, n_classes: int = 0, hidden=(256, 256),
+                 batchnorm: bool = True):
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(noise_dim + n_classes, hidden), nn.BatchNorm1d(hidden), nn.LeakyReLU(0.2),
-            nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.LeakyReLU(0.2),
-            nn.Linear(hidden, latent_dim))
+        layers, width = [], noise_dim + n_classes
+        for h in (hidden, hidden) if isinstance(hidden, int) else hidden:
+            layers += [nn.Linear(width, h), *([nn.BatchNorm1d(h)] if batchnorm else []), nn.LeakyReLU(0.2)]
+            width = h
+        self.net = nn.Sequential(*layers, nn.Linear(width, latent_dim))
 
     def forward(self, z, label=None):
         return self.net(z if label is None else torch.cat([z, label], 1))
 
 
 class LatentDiscriminator(nn.Module):
-    """Latent (+ one-hot digit, concatenated as in R4) → logit."""
+    """Latent (+ one-hot digit, concatenated as in R4) → logit. With ``pac`` > 1 it judges ``pac``
+    consecutive rows together (PacGAN, Lin et al. 2018): one logit per pack, so a batch that repeats
+    a few modes is easier to tell from a real one."""
 
-    def __init__(self, latent_dim: int, n_classes: int = 0, hidden: int = 256):
+    def __init__(self, latent_dim: int, n_classes: int = 0, hidden=(256, 256), pac: int = 1):
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(latent_dim + n_classes, hidden), nn.LeakyReLU(0.2),
-            nn.Linear(hidden, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
+        self.pac = pac
+        layers, width = [], (latent_dim + n_classes) * pac
+        for h in (hidden, hidden) if isinstance(hidden, int) else hidden:
+            layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]
+            width = h
+        self.net = nn.Sequential(*layers, nn.Linear(width, 1))
 
     def forward(self, latent, label=None):
-        return self.net(latent if label is None else torch.cat([latent, label], 1))
+        x = latent if label is None else torch.cat([latent, label], 1)
+        return self.net(x if self.pac == 1 else x.reshape(-1, x.shape[1] * self.pac))
+
+
+def noise_code(z: torch.Tensor, k: int) -> torch.Tensor:
+    """One-hot of the largest of the first ``k`` noise values: uniform over k for standard normal noise, so a
+    discrete code drawn from the model's own noise (no labels, nothing added to its input)."""
+    head = z[:, :k]
+    return (head == head.amax(1, keepdim=True)).to(z.dtype)
+
+
+class CodedGenerator(nn.Module):
+    """An unconditional generator fed its noise and a discrete code taken from that noise (``noise_code``).
+
+    A continuous map from one Gaussian has to bridge separate clusters (the digits) with in-between
+    samples; a k-valued code lets it put its mass on k separate pieces. Which piece draws what is left to
+    the GAN and to InfoGAN's mutual-information term (Chen et al. 2016): no label is used.
+    """
+
+    def __init__(self, net: LatentGenerator, k: int):
+        super().__init__()
+        self.net, self.k = net, k
+
+    def forward(self, z):
+        return self.net(z, noise_code(z, self.k))
+
+
+class CodeRecogniser(nn.Module):
+    """InfoGAN's Q: latent → logits of the code that drew it (trained with the generator)."""
+
+    def __init__(self, latent_dim: int, k: int, hidden: int = 256):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(latent_dim, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, k))
+
+    def forward(self, latent):
+        return self.net(latent)
 
 
 class MLPGenerator(nn.Module):

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from training import core
 from training.configs import Settings
-from training.digit_nets import Classifier, Encoder, ImageDecoder
+from training.digit_nets import Classifier, Encoder, ImageDecoder, noise_code
 
 
 def as_images(x: np.ndarray) -> torch.Tensor:
@@ -116,9 +116,9 @@ class DigitGAN(core.GAN):
     The generator kept for export is the weight average (``ema``) unless it is 0.
     """
 
-    def __init__(self, config: Settings, G: nn.Module, D: nn.Module):
+    def __init__(self, config: Settings, G: nn.Module, D: nn.Module, Q: nn.Module | None = None):
         super().__init__(config)
-        self.G, self.D = G, D
+        self.G, self.D, self.Q = G, D, Q  # Q: InfoGAN's recogniser of a CodedGenerator's code
 
     def fit(self, data: torch.Tensor, labels: torch.Tensor | None = None, checkpoint=None, resume: bool = False,
             progress: bool = True) -> "DigitGAN":
@@ -129,9 +129,13 @@ class DigitGAN(core.GAN):
         s = self.config
         torch.manual_seed(s.seed)
         self.data_rng = torch.Generator().manual_seed(s.seed)
+        pac = getattr(self.D, "pac", 1)
+        if s.batch_size % pac:
+            raise ValueError(f"batch ({s.batch_size}) must be a multiple of pac ({pac}): the critic judges packs of {pac}")
         for name in s.frozen:
             getattr(self.D, name).requires_grad_(False)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=s.lr_g, betas=s.betas)
+        g_params = [*self.G.parameters(), *(self.Q.parameters() if self.Q is not None else [])]
+        self.opt_g = torch.optim.Adam(g_params, lr=s.lr_g, betas=s.betas)
         self.opt_d = torch.optim.Adam([p for p in self.D.parameters() if p.requires_grad], lr=s.lr_d, betas=s.betas)
 
     def _prepare(self, data: torch.Tensor) -> int:
@@ -156,16 +160,29 @@ class DigitGAN(core.GAN):
         real_logit, fake_logit = D(real, *cond), D(fake.detach(), *cond)
         loss_d = core.d_loss(real_logit, fake_logit, s.loss)
         if s.loss == "wgan-gp":
-            alpha = torch.rand(len(real), *[1] * (real.dim() - 1), generator=self.data_rng)
-            loss_d = loss_d + s.gp_weight * core.gradient_penalty(lambda mix: D(mix, *cond), real, fake.detach(), alpha)
+            pac = getattr(D, "pac", 1)  # a PacGAN critic: one mixing weight and one gradient norm per pack
+            alpha = torch.rand(len(real) // pac, *[1] * (real.dim() - 1), generator=self.data_rng)
+            alpha = alpha if pac == 1 else alpha.repeat_interleave(pac, 0)
+            loss_d = loss_d + s.gp_weight * core.gradient_penalty(lambda mix: D(mix, *cond), real, fake.detach(), alpha,
+                                                                  group=pac)
         self._update_d(loss_d)
         loss_g = core.g_loss(D(fake, *cond), s.loss)
+        if self.Q is not None:  # mutual information between the noise's code and what it draws (InfoGAN)
+            code = noise_code(z, self.G.k).argmax(1)
+            loss_g = loss_g + s.info_weight * F.cross_entropy(self.Q(fake), code)
         self._update_g(loss_g)
         threshold = 0.0 if s.loss != "wgan-gp" else 0.5 * (real_logit.mean() + fake_logit.mean()).item()
         return loss_d.item(), loss_g.item(), core.critic_accuracy(real_logit, fake_logit, threshold).item()
 
     def _end_epoch(self, data) -> dict:
         return {"seconds": self.seconds}
+
+    def _state(self) -> dict:
+        return {"Q": self.Q.state_dict()} if self.Q is not None else {}
+
+    def _restore(self, state: dict) -> None:
+        if self.Q is not None:
+            self.Q.load_state_dict(state["Q"])
 
     @torch.no_grad()
     def sample(self, n: int, seed: int = 0, labels: torch.Tensor | None = None) -> torch.Tensor:

@@ -27,11 +27,11 @@ from explorer.runtime.images import generate_images
 from explorer.runtime.interpolate import path
 from explorer.runtime.models import Model
 from training import digits
-from training.configs import DIGIT_DEFAULTS, DIGIT_NAMES, DIGITS as FAMILY, NET_KEYS, Settings, digit_config, \
+from training.configs import DIGIT_DEFAULTS, DIGIT_NAMES, DIGITS as FAMILY, ARCH_KEYS, Settings, digit_config, \
     digit_record, typed
-from training.digit_nets import (Classifier, Encoder, ImageDecoder, Judge, LatentDiscriminator,
-                                 LatentGenerator, MLPDiscriminator, MLPGenerator, PixelDiscriminator,
-                                 PixelGenerator)
+from training.digit_nets import (Classifier, CodedGenerator, CodeRecogniser, Encoder, ImageDecoder, Judge,
+                                 LatentDiscriminator, LatentGenerator, MLPDiscriminator, MLPGenerator,
+                                 PixelDiscriminator, PixelGenerator)
 from training.export import code_version, file_entries, onnx_export, write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,6 +79,8 @@ class LatentJudge(nn.Module):
 
     def forward(self, image, label=None):
         h = (self.encoder(image) - self.mean) / self.std
+        if self.D.pac > 1:  # a PacGAN critic scores packs: each image is judged as a pack of its own copies
+            h = h.unsqueeze(1).expand(-1, self.D.pac, -1).reshape(-1, h.shape[1])
         return self.D(h) if label is None else self.D(h, label)
 
 
@@ -142,12 +144,13 @@ def judge(data: dict, checkpoints: Path, quick: bool) -> tuple[Classifier, dict]
                         "random ±2 px shifts, Adam one-cycle; features = the 128-d penultimate layer"}
 
 
-def autoencoder(data: dict, checkpoints: Path, quick: bool,
-                decoder_width: int = 32) -> tuple[Encoder, ImageDecoder, dict]:
+def autoencoder(data: dict, checkpoints: Path, quick: bool, decoder_width: int = 32,
+                measure: bool = True) -> tuple[Encoder, ImageDecoder, dict]:
     """The shared autoencoder (encoder width 32; decoder fc → 4w×7×7 → 2w×14×14 → 28×28 at w = ``decoder_width``).
 
     Cached per decoder width: the default keeps ``mnist-autoencoder.pt``, another width its own
     ``mnist-autoencoder-decoder<w>.pt``, and the width is part of the meta a cached file must match.
+    ``measure`` adds the card's test figures (the 50-label test takes most of a minute on 60,000 codes).
     """
     epochs = 1 if quick else AE_EPOCHS
     rows = 6000 if quick else len(data["x"])
@@ -166,6 +169,8 @@ def autoencoder(data: dict, checkpoints: Path, quick: bool,
     enc.load_state_dict(state["encoder"])
     dec.load_state_dict(state["decoder"])
     enc.eval(), dec.eval()
+    if not measure:
+        return enc, dec, {**state["info"], "settings": meta}
     with torch.no_grad():
         bce = float(torch.nn.functional.binary_cross_entropy(dec(enc(data["xt"][:2000])), data["xt"][:2000]))
     return enc, dec, {**state["info"], "settings": meta, "test_reconstruction_bce": bce,
@@ -212,14 +217,14 @@ def parse_settings(archs: list[str], texts: list[str]) -> dict:
     """``--set key=value`` for digit models, typed like the default it replaces (e.g. ``--set width=16``);
     keys are the digits' names (``noise_dim``, ``batch``, ...)."""
     names = [DIGIT_NAMES.get(k, k) for k in Settings.names(FAMILY) if k not in ("frozen", "seed")]
-    known = set(names).union(*(set(DIGIT_DEFAULTS[a]) & set(NET_KEYS) for a in archs))
+    known = set(names).union(*(set(DIGIT_DEFAULTS[a]) & set(ARCH_KEYS) for a in archs))
     field = {v: k for k, v in DIGIT_NAMES.items()}
     out = {}
     for text in texts:
         key, _, raw = text.partition("=")
         if key not in known or not raw:
             raise ValueError(f"--set expects key=value with key one of {sorted(known)}, got {text!r}")
-        lacking = [a for a in archs if key in NET_KEYS and key not in DIGIT_DEFAULTS[a]]
+        lacking = [a for a in archs if key in ARCH_KEYS and key not in DIGIT_DEFAULTS[a]]
         if lacking:
             raise ValueError(f"--set {key}: not a setting of {', '.join(lacking)}")
         out[key] = typed(raw, getattr(digit_config(archs[0]), field.get(key, key)), key)
@@ -275,9 +280,13 @@ def build_and_train(arch: str, data: dict, s: Settings, ae, quick: bool, checkpo
         codes = digits.encode(enc, x)
         mean, std = codes.mean(0), codes.std(0)
         cond = arch == "latent-cgan"
-        G = LatentGenerator(s.latent_dim, AE_LATENT, 10 if cond else 0)
-        D = LatentDiscriminator(AE_LATENT, 10 if cond else 0)
-        gan = digits.DigitGAN(s, G, D).fit((codes - mean) / std, onehot if cond else None, **fit)
+        k = 0 if cond else s.categories
+        if k > s.latent_dim:
+            raise ValueError(f"categories ({k}) cannot exceed noise_dim ({s.latent_dim}): the code is drawn from the noise")
+        G = LatentGenerator(s.latent_dim, AE_LATENT, 10 if cond else k, s.g_hidden, s.batchnorm)
+        D = LatentDiscriminator(AE_LATENT, 10 if cond else 0, s.d_hidden, s.pac)
+        G, Q = (CodedGenerator(G, k), CodeRecogniser(AE_LATENT, k)) if k else (G, None)
+        gan = digits.DigitGAN(s, G, D, Q).fit((codes - mean) / std, onehot if cond else None, **fit)
         return {"generator": (StandardisedGenerator(gan.generator, mean, std), ["latent"]),
                 "decoder": (LatentToImage(dec), ["image"]), "encoder": (enc, ["latent"]),
                 "discriminator": (LatentJudge(enc, D.eval(), mean, std), ["logit"])}, gan
@@ -357,8 +366,9 @@ def _write(tmp: Path, model_id: str, arch: str, modules: dict, classifier: Class
 TITLES = {"latent-gan": "MNIST latent GAN", "latent-cgan": "MNIST latent cGAN (digit)",
           "pixel-cgan": "MNIST pixel cGAN (digit)", "mlp-gan": "MNIST plain MLP GAN (R5 baseline)"}
 ARCHITECTURES = {
-    "latent-gan": f"MLP GAN in a {AE_LATENT}-d conv autoencoder latent: G 32 → 256-256 → {AE_LATENT} (BatchNorm), "
-                  f"D 256-256 → 1, BCE, EMA generator; decoder {AE_LATENT} → {{c7}}×7×7 → {{c14}}×14×14 → 1×28×28",
+    "latent-gan": f"MLP GAN in a {AE_LATENT}-d conv autoencoder latent: G {{noise}}{{code}} → {{g}} → {AE_LATENT}{{bn}}, "
+                  f"D {{d}} → 1{{pac}}, {{loss}}, EMA generator; decoder {AE_LATENT} → {{c7}}×7×7 → {{c14}}×14×14 → "
+                  "1×28×28",
     "latent-cgan": f"conditional MLP GAN in a {AE_LATENT}-d conv autoencoder latent: G 32+digit → 256-256 → "
                    f"{AE_LATENT}, D latent+digit → 256-256 → 1 (R4), BCE, EMA generator; decoder {AE_LATENT} → "
                    "{c7}×7×7 → {c14}×14×14 → 1×28×28",
@@ -371,6 +381,16 @@ ARCHITECTURES = {
 
 def architecture(arch: str, config: dict) -> str:
     """The card's architecture line, with the network sizes the run used."""
+    if arch == "latent-gan":
+        config = {**digit_record(digit_config(arch), arch), **config}  # a partial config: the defaults fill in
+        width, pac = config["decoder_width"], config["pac"]
+        loss = {"bce": "BCE", "hinge": "hinge loss", "wgan-gp": f"WGAN-GP (λ {config['gp_weight']:g})"}[config["loss"]]
+        return ARCHITECTURES[arch].format(
+            noise=config["noise_dim"], g="-".join(map(str, config["g_hidden"])),
+            code=(f" + a {config['categories']}-valued code from the noise (InfoGAN term × {config['info_weight']:g}, "
+                  "no labels)" if config["categories"] else ""),
+            bn=" (BatchNorm)" if config["batchnorm"] else "", d="-".join(map(str, config["d_hidden"])),
+            pac=f" per pack of {pac} (PacGAN)" if pac > 1 else "", loss=loss, c7=4 * width, c14=2 * width)
     if arch.startswith("latent"):
         width = config.get("decoder_width", 32)
         return ARCHITECTURES[arch].format(c7=4 * width, c14=2 * width)
