@@ -6,8 +6,9 @@ Models (each exported to ``exported/mnist-<arch>/`` with the judge classifier be
   pixel-cgan   convolutional digit-conditioned GAN with a projection discriminator
   mlp-gan      R5's plain MLP GAN (784-256-1 / 100-256-784, tanh, BCE, Adam): the baseline row
 
-The judge classifier and the autoencoder are shared prerequisites: trained on first use with their
-own fixed seed and settings, kept in the checkpoint folder (weights only), and described in each card.
+The judge classifier and the autoencoder are shared prerequisites: rebuilt from a committed model made
+with the same settings (training/restore.py), else trained on first use with their own fixed seed and
+settings; kept in the checkpoint folder (weights only), and described in each card.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from training.digit_nets import (Classifier, CodedGenerator, CodeRecogniser, Enc
                                  LatentDiscriminator, LatentGenerator, MLPDiscriminator, MLPGenerator,
                                  PixelDiscriminator, PixelGenerator)
 from training.export import code_version, file_entries, onnx_export, write_atomically
+from training.restore import restored
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCHS = ("latent-gan", "latent-cgan", "pixel-cgan", "mlp-gan")
@@ -129,6 +131,9 @@ def judge(data: dict, checkpoints: Path, quick: bool) -> tuple[Classifier, dict]
     meta = {"epochs": epochs, "rows": rows, "seed": 0}
 
     def build():
+        committed = restored("judge", meta, {"weights": (Judge(Classifier()), "classifier.onnx", "")})
+        if committed:
+            return {**committed, "weights": {k.removeprefix("net."): v for k, v in committed["weights"].items()}}
         start = time.perf_counter()
         net = digits.train_classifier(data["x"][:rows], data["y"][:rows], epochs=epochs, seed=0)
         seconds = time.perf_counter() - start
@@ -157,6 +162,11 @@ def autoencoder(data: dict, checkpoints: Path, quick: bool, decoder_width: int =
     meta = {"epochs": epochs, "rows": rows, "seed": 0, "latent_dim": AE_LATENT, "decoder_width": decoder_width}
 
     def build():
+        committed = restored("autoencoder", meta, {"encoder": (Encoder(AE_LATENT), "encoder.onnx", ""),
+                                                   "decoder": (ImageDecoder(AE_LATENT, width=decoder_width),
+                                                               "decoder.onnx", "decoder.")})
+        if committed:
+            return committed
         start = time.perf_counter()
         enc, dec = digits.train_autoencoder(data["x"][:rows], AE_LATENT, epochs=epochs, seed=0,
                                             decoder_width=decoder_width)
