@@ -47,6 +47,15 @@ def interpolation_table(cards: dict) -> pd.DataFrame:
     return pd.DataFrame(rows).round(3).astype(object).fillna("")
 
 
+def attempts_table(t: pd.DataFrame) -> pd.DataFrame:
+    """One row per attempt of experiments.latent_gan: the bar's figures and the command that reproduces it."""
+    return pd.DataFrame({"attempt": t["attempt"], "Fréchet": t["frechet"].round(2),
+                         "× ref": t["frechet_vs_reference"].round(2), "min share": t["min_share"].round(3),
+                         "max share": t["max_share"].round(3), "confident": t["confident_share"].round(3),
+                         "train s": t["train_seconds"].round(0).astype(int), "bar": t["meets_bar"].map({True: "met", False: ""}),
+                         "command": "`" + t["command"] + "`"})
+
+
 def judge_tables(cards: dict) -> tuple[dict, pd.DataFrame, dict]:
     card = next(c for c in cards.values() if c.kind == "image")
     ae = next((c.autoencoder for c in cards.values() if c.autoencoder), {})
@@ -72,6 +81,10 @@ def main() -> None:
         summary.columns = [f"{a} {b}" for a, b in summary.columns]
         print(f"\nFreezeD ({t['seed'].nunique()} seeds; `{t['command'].iloc[0]}`)\n")
         print(summary.reset_index().to_markdown(index=False))
+    attempts = ROOT / "results" / "latent_gan.csv"
+    if attempts.is_file():
+        print("\nThe unconditional latent GAN's attempts (results/latent_gan.csv)\n")
+        print(attempts_table(pd.read_csv(attempts)).to_markdown(index=False))
     for mid, reason in failed.items():
         print(f"\nnot verified: {mid}: {reason}")
 

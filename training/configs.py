@@ -141,9 +141,10 @@ def config_for(dataset: str, arch: str, seed: int = 0, quick: bool = False, rows
 # ``decoder_width`` (the latent models' decoder), and the unconditional latent GAN's networks and critic
 # (``g_hidden``, ``batchnorm``, ``d_hidden``, ``pac``, ``gp_weight``, ``categories``, ``info_weight``).
 DIGIT_DEFAULTS = {
-    "latent-gan": dict(latent_dim=32, epochs=60, batch_size=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999,
+    # unconditional: a 10-valued code from its own noise and 200 epochs (docs/digits.md, the latent GAN's attempts)
+    "latent-gan": dict(latent_dim=32, epochs=200, batch_size=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999,
                        decoder_width=16, g_hidden=(256, 256), batchnorm=True, d_hidden=(256, 256), pac=1,
-                       gp_weight=10.0, categories=0, info_weight=1.0),
+                       gp_weight=10.0, categories=10, info_weight=1.0),
     "latent-cgan": dict(latent_dim=32, epochs=60, batch_size=128, loss="bce", lr_g=2e-4, lr_d=2e-4, ema=0.999,
                         decoder_width=16),
     "pixel-cgan": dict(latent_dim=64, epochs=20, batch_size=64, loss="hinge", lr_g=2e-4, lr_d=2e-4, ema=0.999,
