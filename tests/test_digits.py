@@ -43,6 +43,12 @@ GRAPHS = {  # name → (module, outputs, kind passed to run_digits._inputs, cond
     "latent generator": (lambda: run_digits.StandardisedGenerator(nets.LatentGenerator(32, 32, 10),
                                                                  torch.randn(32), torch.rand(32) + 0.5),
                          ["latent"], "generator", True),
+    "coded latent generator": (lambda: run_digits.StandardisedGenerator(
+        nets.CodedGenerator(nets.LatentGenerator(32, 32, 10), 10), torch.randn(32), torch.rand(32) + 0.5),
+        ["latent"], "generator", False),
+    "pac latent discriminator": (lambda: run_digits.LatentJudge(nets.Encoder(32), nets.LatentDiscriminator(32, pac=4),
+                                                                torch.randn(32), torch.rand(32) + 0.5),
+                                 ["logit"], "discriminator", False),
     "mlp generator": (lambda: run_digits.TanhToUnit(nets.MLPGenerator(32)), ["image"], "generator", False),
     "decoder": (lambda: run_digits.LatentToImage(nets.ImageDecoder(32)), ["image"], "decoder", False),
     "encoder": (lambda: nets.Encoder(32), ["latent"], "encoder", False),

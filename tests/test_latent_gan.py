@@ -2,11 +2,15 @@
 settings and checkpoints, the attempts' harness, and the committed model against its bar."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
 
-from explorer.runtime.models import DEFAULT_ROOT
+from explorer.metrics import digits as dm
+from explorer.runtime.images import generate_images
+from explorer.runtime.models import DEFAULT_ROOT, Model
 from training import digit_nets as nets
 from training import run_digits
 from training.configs import Settings
@@ -99,3 +103,51 @@ def test_the_attempts_harness_writes_a_row_with_its_command(tmp_path):
     assert row["command"].startswith("python -m experiments.latent_gan --quick --set pac=2")
     assert abs(sum(row[f"share_{d}"] for d in range(10)) - 1) < 1e-9 and row["frechet"] > 0
     assert (tmp_path / "attempts.csv").read_text().count("\n") == 2  # header and the row
+# ------------------------------------------------------------------ the committed model against its bar
+def committed_card() -> dict:
+    return json.loads((DEFAULT_ROOT / MODEL / "card.json").read_text())
+
+
+@needs_model
+def test_the_committed_latent_gan_card_meets_the_bar_without_labels():
+    card = committed_card()
+    m = card["metrics"]
+    assert card["condition"] is None and m["samples"] == 10_000
+    assert m["frechet_vs_reference"] <= FRECHET_BAR, m["frechet_vs_reference"]
+    shares = m["digit_distribution"]
+    assert set(shares) == {str(d) for d in range(10)} and abs(sum(shares.values()) - 1) < 1e-9
+    assert SHARES[0] <= min(shares.values()) and max(shares.values()) <= SHARES[1], shares
+    assert m["frechet_vs_reference"] == pytest.approx(m["frechet"] / m["reference_real_train_vs_test"]["frechet"])
+
+
+@pytest.mark.slow
+@needs_model
+def test_the_committed_latent_gan_measured_again_meets_the_bar(tmp_path):
+    """10,000 samples judged afresh, the card's way (about 6 s): the card's figures, and the bar."""
+    from explorer.data.tables import load_mnist
+    model, raw = Model.load(MODEL), load_mnist()
+    session = model.sessions["classifier"]
+    _, f_test = dm.judge(session, raw["x_test"].astype(np.float32) / 255)
+    pick = np.random.default_rng(0).choice(60_000, 10_000, replace=False)
+    _, f_train = dm.judge(session, raw["x_train"][pick].astype(np.float32) / 255)
+    probs, f_fake = dm.judge(session, generate_images(model, model.noise(10_000, 0)))
+    ratio = dm.frechet(f_test, f_fake) / dm.frechet(f_test, f_train)
+    shares = dm.digit_distribution(probs)
+    card = committed_card()["metrics"]
+    assert ratio == pytest.approx(card["frechet_vs_reference"], rel=1e-3)
+    assert shares == pytest.approx(card["digit_distribution"], abs=1e-3)
+    assert ratio <= FRECHET_BAR and SHARES[0] <= min(shares.values()) and max(shares.values()) <= SHARES[1]
+
+
+@needs_model
+def test_the_committed_latent_gan_shares_the_latent_cgans_judge_and_autoencoder():
+    import onnx
+    from onnx import numpy_helper
+
+    other = DEFAULT_ROOT / "mnist-latent-cgan"
+    if not (other / "card.json").is_file():
+        pytest.skip("mnist-latent-cgan not committed")
+    for graph in ("classifier.onnx", "encoder.onnx", "decoder.onnx"):
+        a, b = ({i.name: numpy_helper.to_array(i) for i in onnx.load(str(folder / graph)).graph.initializer}
+                for folder in (DEFAULT_ROOT / MODEL, other))
+        assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a), graph

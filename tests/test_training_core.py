@@ -22,7 +22,7 @@ def committed_config(model_id: str) -> dict:
     return json.loads(card.read_text())["training"]["config"]
 
 
-@pytest.mark.parametrize("arch", ["latent-cgan", "pixel-cgan", "mlp-gan"])
+@pytest.mark.parametrize("arch", ["latent-gan", "latent-cgan", "pixel-cgan", "mlp-gan"])
 def test_a_digit_card_records_the_settings_under_the_digits_names(arch):
     """The committed cards' own config comes back from the one settings type, key for key and value for value."""
     committed = committed_config(f"mnist-{arch}")
