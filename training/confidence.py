@@ -12,7 +12,7 @@ The generator takes a target confidence C and should produce rows that the judge
 Settings measured for reaching the top of the range (docs/results.md): link requests drawn with more mass
 at the ends (``confidence_requests``), the link on the logit scale (``confidence_logit_link``), the surrogate
 taught the judge's own in-sample scores of real rows (``confidence_judge_targets``: the judge that measures
-the rows is fitted on them), and a monotone map of the request to G's input fitted after training
+the rows is fitted on them) or real rows conditioned on those scores (``confidence_judge_conditions``), and a monotone map of the request to G's input fitted after training
 (``confidence_remap``, training/confidence_map.py).
 """
 from __future__ import annotations
@@ -50,8 +50,9 @@ class ConfidenceGAN(TabularGAN):
         folds = StratifiedKFold(5, shuffle=True, random_state=self.config.seed)
         oof = cross_val_predict(RandomForestClassifier(n_estimators=100, random_state=self.config.seed),
                                 x, y, cv=folds, method="predict_proba")[:, 1]
-        self.train_confidence_ = oof.astype(np.float32)
         self.train_judged_ = self.forest_.predict_proba(x)[:, 1].astype(np.float32)  # what the judge says in-sample
+        # real rows' condition: out-of-fold, or what the judge that measures generated rows says of them
+        self.train_confidence_ = self.train_judged_ if self.config.confidence_judge_conditions else oof.astype(np.float32)
         self.remap_, self.remap_curve_ = None, None
         # the target's one-hot block is hidden from the surrogate: the forest never sees the label
         offset = len(tf.numeric_)

@@ -49,6 +49,7 @@ class Settings:
     confidence_requests: float = field(default=1.0, metadata=_T)  # link requests ~ Beta(a, a) (1 = uniform)
     confidence_logit_link: bool = field(default=False, metadata=_T)  # the link's squared error in logits
     confidence_judge_targets: bool = field(default=False, metadata=_T)  # surrogate: real rows' in-sample judge score
+    confidence_judge_conditions: bool = field(default=False, metadata=_T)  # real rows' condition: that score too
     confidence_remap: bool = field(default=False, metadata=_T)  # after training: request -> G input map
     instance_k: int = field(default=20, metadata=_T)  # IC-GAN: size of each instance's neighbourhood of real rows
     marginal_weight: float = field(default=1.0, metadata=_T)  # weight of the per-column distribution-matching loss
