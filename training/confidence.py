@@ -13,7 +13,8 @@ Settings measured for reaching the top of the range (docs/results.md): link requ
 at the ends (``confidence_requests``), the link on the logit scale (``confidence_logit_link``), the surrogate
 taught the judge's own in-sample scores of real rows (``confidence_judge_targets``: the judge that measures
 the rows is fitted on them) or real rows conditioned on those scores (``confidence_judge_conditions``), and a monotone map of the request to G's input fitted after training
-(``confidence_remap``, training/confidence_map.py).
+(``confidence_remap``, training/confidence_map.py), with G's inputs above the range trained toward the
+judge's top scores (``confidence_reach_weight``) for the map to send the top requests to.
 """
 from __future__ import annotations
 
@@ -31,6 +32,13 @@ from explorer.runtime.frames import outputs_to_frame
 from training.confidence_map import Mapped, fit_map
 from training.gan import TabularGAN
 from training.transforms import jittered_logits
+
+
+# ``confidence_reach_weight``: G's inputs in REACH (above the requests' range) are trained toward judge scores
+# rising from RANGE[1] to TOP, on the logit scale, so the fitted map can send the top requests there while
+# the requests' own range keeps its link
+REACH = (RANGE[1], 1.45)
+TOP = 0.99
 
 
 class ConfidenceGAN(TabularGAN):
@@ -104,14 +112,27 @@ class ConfidenceGAN(TabularGAN):
             return 0.0
         requested = self._requests(n)
         fake = self._fake(n, requested)
-        self._fit_surrogate(fake.detach(), n)
+        if c.confidence_reach_weight:  # inputs above the range, each with a target between RANGE[1] and TOP
+            above = torch.empty(n // 2, 1).uniform_(*REACH)
+            high = self._fake(len(above), above)
+            self._fit_surrogate(torch.cat([fake, high]).detach(), n)
+        else:
+            self._fit_surrogate(fake.detach(), n)
         if c.confidence_logit_link:
             link = ((self._surrogate_logit(fake) - torch.logit(requested)) ** 2).mean()
         else:
             link = ((self._surrogate(fake) - requested) ** 2).mean()
-        adversarial = -self.D(fake, requested).mean() if self.config.loss != "bce" else \
-            nn.functional.binary_cross_entropy_with_logits(self.D(fake, requested), torch.ones(n, 1))
-        return w * link + adversarial
+        loss = w * link + self._adversarial(fake, requested)
+        if c.confidence_reach_weight:
+            target = RANGE[1] + (TOP - RANGE[1]) * (above - REACH[0]) / (REACH[1] - REACH[0])
+            reach = ((self._surrogate_logit(high) - torch.logit(target)) ** 2).mean()
+            loss = loss + c.confidence_reach_weight * reach + self._adversarial(high, torch.full_like(above, RANGE[1]))
+        return loss
+
+    def _adversarial(self, fake: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        if self.config.loss != "bce":
+            return -self.D(fake, cond).mean()
+        return nn.functional.binary_cross_entropy_with_logits(self.D(fake, cond), torch.ones(len(fake), 1))
 
     def _fit_surrogate(self, fake: torch.Tensor, n: int) -> None:
         """One step on generated rows scored by the real forest plus as many real rows (out-of-fold)."""
