@@ -76,3 +76,23 @@ def test_the_same_judge_forest_exports_the_same_bytes(diabetes):
     x = diabetes.train[diabetes.numeric].to_numpy(np.float32)
     forest = RandomForestClassifier(10, random_state=0).fit(x, diabetes.train[diabetes.target])
     assert forest_onnx(forest, x.shape[1]) == forest_onnx(forest, x.shape[1])
+
+
+@pytest.mark.slow
+def test_a_mapped_confidence_gan_exports_reproducibly(tmp_path):
+    """The settings that reach the top of the range (a fitted input map, inputs above the range, link requests
+    weighted to the ends, the judge's in-sample targets) train, export with the map in the graph, and a rerun
+    of the same command writes the same bytes."""
+    from training.run import main
+    settings = ["--set", "confidence_remap=true", "--set", "confidence_reach_weight=6", "--set",
+                "confidence_requests=0.5", "--set", "confidence_judge_targets=true"]
+    digests = []
+    for run in ("a", "b"):
+        main(["--dataset", "diabetes", "--arch", "confgan", "--quick", "--out", str(tmp_path / run),
+              "--checkpoints", str(tmp_path / f"ckpt-{run}"), *settings])
+        model = Model.load("diabetes-confgan", tmp_path / run)
+        digests.append({name: f.sha256 for name, f in model.card.files.items() if name != "history"})
+    assert digests[0] == digests[1]
+    curve = model.card.metrics["confidence"]["input_curve"]
+    assert len(curve["inputs"]) == len(curve["mean_achieved"]) and max(curve["inputs"]) > 1
+    assert [i.name for i in model.sessions["generator"].get_inputs()] == ["z", "confidence"]
