@@ -14,7 +14,9 @@ at the ends (``confidence_requests``), the link on the logit scale (``confidence
 taught the judge's own in-sample scores of real rows (``confidence_judge_targets``: the judge that measures
 the rows is fitted on them) or real rows conditioned on those scores (``confidence_judge_conditions``), and a monotone map of the request to G's input fitted after training
 (``confidence_remap``, training/confidence_map.py), with G's inputs above the range trained toward the
-judge's top scores (``confidence_reach_weight``) for the map to send the top requests to.
+judge's top scores (``confidence_reach_weight``) for the map to send the top requests to, or an extra
+logit-scale link on the upper half of the range only (``confidence_top_weight``), leaving the low
+requests, where most real rows lie, to the probability-scale link.
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ from training.transforms import jittered_logits
 # the requests' own range keeps its link
 REACH = (RANGE[1], 1.45)
 TOP = 0.99
+TOP_HALF = 0.5  # ``confidence_top_weight``: requests from here to RANGE[1] get an extra logit-scale link
 
 
 class ConfidenceGAN(TabularGAN):
@@ -112,21 +115,25 @@ class ConfidenceGAN(TabularGAN):
             return 0.0
         requested = self._requests(n)
         fake = self._fake(n, requested)
+        # extra pulls on the logit scale: (weight, inputs, targets, the condition D judges them at)
+        pulls = []
+        if c.confidence_top_weight:  # the upper half of the range, each toward its own request
+            top = torch.empty(n // 2, 1).uniform_(TOP_HALF, RANGE[1])
+            pulls.append((c.confidence_top_weight, top, top, top))
         if c.confidence_reach_weight:  # inputs above the range, each with a target between RANGE[1] and TOP
             above = torch.empty(n // 2, 1).uniform_(*REACH)
-            high = self._fake(len(above), above)
-            self._fit_surrogate(torch.cat([fake, high]).detach(), n)
-        else:
-            self._fit_surrogate(fake.detach(), n)
+            target = RANGE[1] + (TOP - RANGE[1]) * (above - REACH[0]) / (REACH[1] - REACH[0])
+            pulls.append((c.confidence_reach_weight, above, target, torch.full_like(above, RANGE[1])))
+        pulled = [self._fake(len(inputs), inputs) for _, inputs, _, _ in pulls]
+        self._fit_surrogate(torch.cat([fake, *pulled]).detach(), n)
         if c.confidence_logit_link:
             link = ((self._surrogate_logit(fake) - torch.logit(requested)) ** 2).mean()
         else:
             link = ((self._surrogate(fake) - requested) ** 2).mean()
         loss = w * link + self._adversarial(fake, requested)
-        if c.confidence_reach_weight:
-            target = RANGE[1] + (TOP - RANGE[1]) * (above - REACH[0]) / (REACH[1] - REACH[0])
-            reach = ((self._surrogate_logit(high) - torch.logit(target)) ** 2).mean()
-            loss = loss + c.confidence_reach_weight * reach + self._adversarial(high, torch.full_like(above, RANGE[1]))
+        for (weight, _, target, cond), rows in zip(pulls, pulled):
+            pull = ((self._surrogate_logit(rows) - torch.logit(target)) ** 2).mean()
+            loss = loss + weight * pull + self._adversarial(rows, cond)
         return loss
 
     def _adversarial(self, fake: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
