@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
                         help="a latent-gan setting, as training.run's --set (e.g. pac=4, loss=wgan-gp)")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--name", help="the attempt's name in the table (default: its settings)")
+    parser.add_argument("--seed", type=int, default=0, help="the training seed (the card's models: 0)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--checkpoints", type=Path, default=checkpoints_dir(),
                         help="where the judge and autoencoder are cached (default: %(default)s)")
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(args.threads)
     field = {v: k for k, v in DIGIT_NAMES.items()}
     changed = {field.get(k, k): v for k, v in parse_settings([ARCH], args.set).items()}
-    settings = digit_config(ARCH, 0, args.quick, args.epochs, **changed)
+    settings = digit_config(ARCH, args.seed, args.quick, args.epochs, **changed)
     data = load()
     classifier, _ = judge(data, args.checkpoints, args.quick)
     ae = autoencoder(data, args.checkpoints, args.quick, settings.decoder_width, measure=False)
@@ -92,7 +93,8 @@ def main(argv: list[str] | None = None) -> dict:
     modules, gan = build_and_train(ARCH, data, settings, ae, args.quick)
     after = resource.getrusage(resource.RUSAGE_SELF)
     generator, decoder = modules["generator"][0], modules["decoder"][0]
-    row = {"attempt": args.name or (" ".join(args.set + ([f"epochs={args.epochs}"] if args.epochs else [])) or "defaults"),
+    named = args.set + ([f"epochs={args.epochs}"] if args.epochs else []) + ([f"seed={args.seed}"] if args.seed else [])
+    row = {"attempt": args.name or (" ".join(named) or "defaults"),
            **measure(net, generator, decoder, f_test, f_reference, settings.latent_dim,
                      n=2000 if args.quick else 10_000),
            "train_seconds": round(gan.seconds, 1),

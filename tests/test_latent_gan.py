@@ -98,9 +98,10 @@ def test_a_code_needs_as_much_noise(tmp_path):
 @pytest.mark.slow
 def test_the_attempts_harness_writes_a_row_with_its_command(tmp_path):
     from experiments.latent_gan import main
-    row = main(["--quick", "--set", "pac=2", "--set", "categories=10", "--checkpoints", str(tmp_path / "ck"),
-                "--csv", str(tmp_path / "attempts.csv")])
+    row = main(["--quick", "--set", "pac=2", "--set", "categories=10", "--seed", "1", "--checkpoints",
+                str(tmp_path / "ck"), "--csv", str(tmp_path / "attempts.csv")])
     assert row["command"].startswith("python -m experiments.latent_gan --quick --set pac=2")
+    assert row["attempt"] == "pac=2 categories=10 seed=1"
     assert abs(sum(row[f"share_{d}"] for d in range(10)) - 1) < 1e-9 and row["frechet"] > 0
     assert (tmp_path / "attempts.csv").read_text().count("\n") == 2  # header and the row
 # ------------------------------------------------------------------ the committed model against its bar
