@@ -130,6 +130,20 @@ def test_checkpoint_from_other_settings_is_refused(diabetes, tmp_path):
                                                                             resume=True, progress=False)
 
 
+@pytest.mark.slow  # two quick runs
+def test_checkpoint_from_before_a_setting_existed_resumes_at_its_default(diabetes, tmp_path):
+    """Such a run trained at the new setting's default: it resumes, and is refused only for another value."""
+    ckpt = tmp_path / "x.pt"
+    TabularGAN(config_for("diabetes", "gan", quick=True)).fit(diabetes, checkpoint=ckpt, progress=False)
+    state = torch.load(ckpt, weights_only=True)
+    del state["config"]["pac"]
+    torch.save(state, ckpt)
+    TabularGAN(config_for("diabetes", "gan", quick=True)).fit(diabetes, checkpoint=ckpt, resume=True, progress=False)
+    with pytest.raises(CheckpointError, match="pac"):
+        TabularGAN(config_for("diabetes", "gan", quick=True, pac=2)).fit(diabetes, checkpoint=ckpt,
+                                                                         resume=True, progress=False)
+
+
 @pytest.mark.slow
 def test_interrupted_run_resumes_to_the_same_model(diabetes, tmp_path):
     """3 epochs straight == 2 epochs, stop, resume to 3: the checkpoint carries every RNG."""

@@ -159,7 +159,8 @@ class GAN:
             raise CheckpointError(f"checkpoint {path} is unreadable ({exc}); delete it or run without --resume") from exc
         saved = {k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()}
         mine = dataclasses.asdict(self.config)
-        diff = {k for k in self._compared() if saved.get(k) != mine[k] and k not in AFTER_TRAINING}
+        default = dataclasses.asdict(type(self.config)())  # a setting the checkpoint lacks came later: it trained at its default
+        diff = {k for k in self._compared() if saved.get(k, default[k]) != mine[k] and k not in AFTER_TRAINING}
         if diff:
             raise CheckpointError(f"checkpoint {path} was made with different settings: {sorted(diff)}")
         self.G.load_state_dict(state["G"]), self.D.load_state_dict(state["D"])
