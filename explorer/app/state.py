@@ -243,14 +243,18 @@ def open_model(model_id: str) -> Model:
         stop()
 
 
-@st.cache_data(show_spinner=False, max_entries=32, ttl=CACHE_TTL)
+# Samples are shared resources, not cache_data: cache_data pickles each new sample into the cache (a
+# 100,000-row sample of 26 MB took 86 MB at its peak to pickle) and unpickles a copy for every reader (each
+# Diagnostics section, each session's Condition download). Readers get a shallow copy (``sample``), which
+# pandas' copy-on-write keeps from changing the shared rows.
+@st.cache_resource(show_spinner=False, max_entries=32, ttl=CACHE_TTL)
 def _sample(root: str, model_id: str, signature: str, n: int, seed: int, mix) -> pd.DataFrame:
     model = _load(root, model_id, signature)
     with heavy():
         return model.sample(n, seed=seed, mix=mix)
 
 
-@st.cache_data(show_spinner=False, max_entries=LARGE_ENTRIES, ttl=CACHE_TTL)
+@st.cache_resource(show_spinner=False, max_entries=LARGE_ENTRIES, ttl=CACHE_TTL)
 def _large_sample(root: str, model_id: str, signature: str, n: int, seed: int, mix) -> pd.DataFrame:
     model = _load(root, model_id, signature)
     with heavy():
@@ -258,8 +262,10 @@ def _large_sample(root: str, model_id: str, signature: str, n: int, seed: int, m
 
 
 def _rows(root: str, model_id: str, signature: str, n: int, seed: int, mix) -> pd.DataFrame:
-    """The cached sample, from the cache that fits its size (32 small ones, LARGE_ENTRIES large ones)."""
-    return (_large_sample if n > LARGE_SAMPLE else _sample)(root, model_id, signature, n, seed, mix)
+    """The cached sample, from the cache that fits its size (32 small ones, LARGE_ENTRIES large ones), as a
+    shallow copy: the caller may add, drop or change columns without touching the shared rows."""
+    cached = (_large_sample if n > LARGE_SAMPLE else _sample)(root, model_id, signature, n, seed, mix)
+    return cached.copy(deep=False)
 
 
 def sample(model_id: str, n: int, seed: int, mix=None) -> pd.DataFrame:
