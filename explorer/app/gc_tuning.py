@@ -46,7 +46,8 @@ def freeze_after_imports() -> bool:
     return True
 
 
-TRIM_EVERY = 5.0  # seconds between two heap trims
+TRIM_EVERY = 5.0  # seconds between two heap trims after script runs
+TRIM_AFTER_HEAVY = 0.5  # seconds: after a heavy computation (explorer.app.gate), a trim costs 1-2 ms of CPU
 
 
 def _libc():
@@ -60,14 +61,14 @@ _LIBC = _libc()
 _last_trim = 0.0
 
 
-def trim_heap() -> bool:
-    """Hand freed heap memory back to the operating system, at most every TRIM_EVERY seconds. glibc keeps
-    the memory of freed large temporaries (a 100,000-row sample, a diagnostics run) in its heaps, so the
-    server's resident size only ever rose with the work it had done; ``malloc_trim`` returns it. No
+def trim_heap(every: float = TRIM_EVERY) -> bool:
+    """Hand freed heap memory back to the operating system, unless a trim ran less than ``every`` seconds ago.
+    glibc keeps the memory of freed large temporaries (a 100,000-row sample, a diagnostics run) in its heaps,
+    so the server's resident size only ever rose with the work it had done; ``malloc_trim`` returns it. No
     library wraps this one libc call."""
     global _last_trim
     now = time.monotonic()
-    if _LIBC is None or now - _last_trim < TRIM_EVERY:
+    if _LIBC is None or now - _last_trim < every:
         return False
     _last_trim = now
     _LIBC.malloc_trim(0)
