@@ -168,7 +168,7 @@ def soak(base: str, pid: int, views: list, users: int, minutes: float, rounds: i
     for page, model, query, start, end in visits:
         per_page.setdefault(page, []).append(end - start)
     peak = round(max(watch.peak, *after), 1)
-    at_peak = sorted(f"{page} {model} {query.split('&seed=')[0].split('&', 1)[-1] if '&' in query else ''}".strip()
+    at_peak = sorted(" ".join([page, model, *query.rsplit("&seed=", 1)[0].split("&")[1:]])  # model=… and seed=… left out
                      for page, model, query, start, end in visits if start <= watch.when <= end)
     return {
         "users": users, "minutes": minutes, "rounds": rounds, "visits": len(visits), "errors": errors,

@@ -182,3 +182,14 @@ print(json.dumps({'before': before, 'inside': inside, 'after': rss()}))
     memory = python_json(code)
     assert memory["inside"] - memory["before"] > 250, memory  # the freed megabytes were still resident in there
     assert memory["after"] - memory["before"] < 30, memory
+
+
+def test_the_soak_verdict_compares_the_second_round_with_the_last():
+    """bench_soak spells out the goal: peak within the limit, and the RSS after the last round at most the
+    tolerance above the RSS after the second (a rise in the third round alone is not growth)."""
+    from benchmarks.bench_soak import verdict
+    held = verdict(1400, [900, 800, 1016, 820], peak_goal=1500, tolerance=25)
+    assert held["peak_ok"] and held["growth_second_to_last_mb"] == 20 and held["growth_ok"]
+    grew = verdict(1501, [700, 800, 790, 830], peak_goal=1500, tolerance=25)
+    assert not grew["peak_ok"] and grew["growth_second_to_last_mb"] == 30 and not grew["growth_ok"]
+    assert verdict(900, [800], 1500, 25)["growth_ok"] is None  # one round: nothing to compare
