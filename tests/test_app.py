@@ -266,6 +266,7 @@ def test_diagnostics_every_section(built):
     assert [m.value for m in at.metric] != before and not at.exception
 
 
+@pytest.mark.slow  # 3-5 s: keeps the fast lane under 2 minutes
 def test_diagnostics_limits_and_missing_data(built, monkeypatch, tmp_path):
     at = open_page("diagnostics", model="diabetes-gan")
     at.number_input(key="diagnostics:n").set_value(30_000).run()

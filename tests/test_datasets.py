@@ -51,6 +51,7 @@ def offline(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.mark.slow  # 3-5 s: keeps the fast lane under 2 minutes
 def test_missing_file_is_one_message_naming_the_variable_and_leaves_no_folders(offline):
     with pytest.raises(DataUnavailable) as info:
         load_table("diabetes")
@@ -61,6 +62,7 @@ def test_missing_file_is_one_message_naming_the_variable_and_leaves_no_folders(o
     assert list(offline.iterdir()) == []  # no empty openml/ cache folders
 
 
+@pytest.mark.slow  # 3-5 s: keeps the fast lane under 2 minutes
 def test_training_cli_reports_a_missing_dataset_in_one_line(offline, capsys):
     from training.run import main
     with pytest.raises(SystemExit) as exit_:
@@ -71,6 +73,7 @@ def test_training_cli_reports_a_missing_dataset_in_one_line(offline, capsys):
     assert list(offline.iterdir()) == []
 
 
+@pytest.mark.slow  # 3-5 s: keeps the fast lane under 2 minutes
 def test_a_failed_download_is_not_retried_in_the_same_process_but_a_file_put_there_is_found(tmp_path, monkeypatch):
     """Offline, each visit to a data page used to wait for the same failed download; a local proxy that
     counts the connections it refuses shows the second load does not try again."""

@@ -131,6 +131,7 @@ def test_categorical_target_and_no_target_tables(tmp_path):
     assert written[0].name == "visits-gan" and card["condition"] is None and "efficacy_ratio" not in card["metrics"]
 
 
+@pytest.mark.slow  # 3-5 s: keeps the fast lane under 2 minutes
 def test_numeric_target_with_too_few_values_for_ranges_is_conditioned_on_its_values(tmp_path):
     """Mostly one value (quantile ranges collapse): its values become the classes instead of an error."""
     table = shop_table().assign(share=[0.0] * 500 + [0.7071] * 70 + [1.5] * 30)
