@@ -127,18 +127,20 @@ async def user(url: str, index: int, models: list[str], conditional: list[str], 
 
 
 class MemoryWatch(threading.Thread):
-    """Samples a process's VmRSS every 50 ms and keeps the maximum."""
+    """Samples a process's VmRSS every 50 ms and keeps the maximum and when it was reached (monotonic seconds)."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
-        self.pid, self.peak, self.running = pid, 0.0, True
+        self.pid, self.peak, self.when, self.running = pid, 0.0, time.monotonic(), True
 
     def run(self):
         while self.running:
             try:
-                self.peak = max(self.peak, memory_mb(self.pid)["VmRSS"])
+                rss = memory_mb(self.pid)["VmRSS"]
             except (OSError, KeyError):
                 return
+            if rss > self.peak:
+                self.peak, self.when = rss, time.monotonic()
             time.sleep(0.05)
 
 

@@ -92,24 +92,6 @@ def cache_mb(base: str) -> dict[str, float]:
     return dict(sorted(sizes.items(), key=lambda kv: -kv[1]))
 
 
-class PeakWatch(MemoryWatch):
-    """MemoryWatch that also keeps when the peak happened (monotonic seconds)."""
-
-    def __init__(self, pid: int):
-        super().__init__(pid)
-        self.when = time.monotonic()
-
-    def run(self):
-        while self.running:
-            try:
-                rss = memory_mb(self.pid)["VmRSS"]
-            except (OSError, KeyError):
-                return
-            if rss > self.peak:
-                self.peak, self.when = rss, time.monotonic()
-            time.sleep(0.05)
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds a process has used so far (/proc/<pid>/stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -146,7 +128,7 @@ def soak(base: str, pid: int, views: list, users: int, minutes: float, rounds: i
          think: tuple[float, float], peak_goal: float = 1500, tolerance: float = 25) -> dict:
     url = base.replace("http://", "ws://") + "/_stcore/stream"
     before, cpu_before = memory_mb(pid)["VmRSS"], cpu_seconds(pid)
-    watch, curve = PeakWatch(pid), Curve(pid)
+    watch, curve = MemoryWatch(pid), Curve(pid)
     watch.start()
     curve.start()
     visits, errors, after, caches = [], [], [], []
@@ -193,7 +175,7 @@ def profile(base: str, pid: int, views: list, passes: int = 2) -> dict:
         async with connect(url, subprotocols=["streamlit"], max_size=None, open_timeout=120) as ws:
             session = Session(ws)
             for page, model, params in views:
-                watch = PeakWatch(pid)
+                watch = MemoryWatch(pid)
                 before = watch.peak = memory_mb(pid)["VmRSS"]
                 watch.start()
                 start = cpu_seconds(pid)

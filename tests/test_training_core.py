@@ -57,7 +57,7 @@ def digit_gan(epochs: int, loss: str = "wgan-gp") -> DigitGAN:
     """A small conditional latent-space pair on flattened images: a few milliseconds a step."""
     settings = Settings(latent_dim=8, epochs=epochs, batch_size=64, loss=loss, ema=0.9, seed=3)
     torch.manual_seed(3)
-    return DigitGAN(settings, nets.LatentGenerator(8, 784, 10, hidden=32), nets.LatentDiscriminator(784, 10, hidden=32))
+    return DigitGAN(settings, nets.LatentGenerator(8, 784, 10, hidden=(32, 32)), nets.LatentDiscriminator(784, 10, hidden=(32, 32)))
 
 
 @pytest.mark.parametrize("loss", ["wgan-gp", "hinge"])

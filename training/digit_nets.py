@@ -106,13 +106,13 @@ class PixelDiscriminator(nn.Module):
 
 class LatentGenerator(nn.Module):
     """Noise (+ one-hot digit) → standardised autoencoder latent; MLP as in R4 (``hidden``: the layers'
-    widths, or one width for two layers; each followed by BatchNorm unless ``batchnorm`` is off)."""
+    widths, each followed by BatchNorm unless ``batchnorm`` is off)."""
 
     def __init__(self, noise_dim: int, latent_dim: int, n_classes: int = 0, hidden=(256, 256),
                  batchnorm: bool = True):
         super().__init__()
         layers, width = [], noise_dim + n_classes
-        for h in (hidden, hidden) if isinstance(hidden, int) else hidden:
+        for h in hidden:
             layers += [nn.Linear(width, h), *([nn.BatchNorm1d(h)] if batchnorm else []), nn.LeakyReLU(0.2)]
             width = h
         self.net = nn.Sequential(*layers, nn.Linear(width, latent_dim))
@@ -130,7 +130,7 @@ class LatentDiscriminator(nn.Module):
         super().__init__()
         self.pac = pac
         layers, width = [], (latent_dim + n_classes) * pac
-        for h in (hidden, hidden) if isinstance(hidden, int) else hidden:
+        for h in hidden:
             layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]
             width = h
         self.net = nn.Sequential(*layers, nn.Linear(width, 1))
