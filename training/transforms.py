@@ -253,12 +253,14 @@ class Decoder(_Tables):
         super().__init__(tf)
         self.calibrated = calibration is not None
         if self.calibrated:
-            self.register_buffer("class_tables", torch.tensor(calibration.tables, dtype=torch.float32))
+            tables = torch.tensor(calibration.tables, dtype=torch.float32)  # [class, column, level]
+            # each level beside its step to the next: one row gather per value instead of two indexings
+            self.register_buffer("class_steps", torch.stack([tables, torch.diff(tables, dim=-1, append=tables[..., -1:])], -1))
+            self.n_classes, _, self.n_levels = tables.shape
             self.register_buffer("class_bias", torch.tensor(calibration.bias, dtype=torch.float32))
 
     def forward(self, x: torch.Tensor, label: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        tables = self.class_tables if self.calibrated else self.quantiles
-        n_q = tables.shape[-1]
+        n_q = self.n_levels if self.calibrated else self.quantiles.shape[-1]
         pos = torch.sigmoid(x[:, : self.n_numeric]) * (n_q - 1)
         i0 = pos.floor().clamp(0, n_q - 2)
         frac = pos - i0
@@ -267,14 +269,17 @@ class Decoder(_Tables):
         logits, first = x, self.n_numeric
         if self.calibrated:
             logits, first = x[:, self.n_numeric:], 0
-            if tables.shape[0] > 1:  # the class picks rows by index: a product with the label would be
+            if self.n_classes > 1:  # the class picks rows by index: a product with the label would be
                 cls = torch.argmax(label, dim=1)  # quantised with the network in an int8 copy (slower, inexact)
                 idx = idx + (cls * (self.n_numeric * n_q)).unsqueeze(1)
-                logits = logits + self.class_bias[cls]
+                logits = logits + torch.index_select(self.class_bias, 0, cls)
             else:
                 logits = logits + self.class_bias
-        flat = tables.reshape(-1)
-        value = flat[idx] + frac * (flat[idx + 1] - flat[idx])
+            step = torch.index_select(self.class_steps.reshape(-1, 2), 0, idx.reshape(-1)).reshape(idx.shape[0], self.n_numeric, 2)
+            value = step[..., 0] + frac * step[..., 1]
+        else:
+            flat = self.quantiles.reshape(-1)
+            value = flat[idx] + frac * (flat[idx + 1] - flat[idx])
         modeled = torch.round(value * self.scale) / self.scale
         codes, start = [], first
         for size in self.cat_sizes:

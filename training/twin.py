@@ -61,9 +61,13 @@ def network_from_onnx(path: Path) -> Network:
 
 def calibration_from_onnx(path: Path) -> Calibration | None:
     weights = {i.name.split(".")[-1]: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
-    if "class_tables" not in weights:
+    if "class_steps" in weights:  # [class, column, level, (value, step to the next level)]
+        tables = weights["class_steps"][..., 0]
+    elif "class_tables" in weights:  # written before the steps were stored beside the levels
+        tables = weights["class_tables"]
+    else:
         return None
-    tables = weights["class_tables"]  # a table without categorical columns has an empty bias, dropped by the exporter
+    # a table without categorical columns has an empty bias, dropped by the exporter
     return Calibration(tables=tables, bias=weights.get("class_bias", np.zeros((tables.shape[0], 0), np.float32)))
 
 
