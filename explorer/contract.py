@@ -122,6 +122,7 @@ class Condition:
     positive_index: int | None = None
     judge: JudgeRef | None = None
     train_quantiles: list[float] | None = None
+    candidates: int | None = None  # confidence: rows drawn per request, the judge keeps the closest (None = 1)
     dim: int | None = None
     k: int | None = None
     space: InstanceSpace | None = None
@@ -138,6 +139,8 @@ class Condition:
             raise CardError(f"a {self.type} condition needs {', '.join(missing)}")
         if self.type in ("label", "range") and set(self.train_share) != set(self.classes):
             raise CardError("condition.train_share must name exactly the condition's classes")
+        if self.candidates is not None and (self.type != "confidence" or self.candidates < 1):
+            raise CardError("condition.candidates is a confidence condition's whole number of rows per request (1 or more)")
         if self.type == "instance" and self.space.dim != self.dim:
             raise CardError(f"condition.dim is {self.dim} but its space embeds rows in {self.space.dim} numbers")
 

@@ -27,6 +27,7 @@ def test_generator_takes_noise_and_a_confidence(confgan):
     assert "class" not in c.judge.features and len(c.judge.features) == 8
     m = confgan.card.metrics["confidence"]
     assert {"spearman", "mean_absolute_error", "per_level", "detection_rf_auc_even_confidence"} <= set(m)
+    assert c.candidates == 8 and confgan.card.training.config["confidence_candidates"] == 8  # the recipe's default
 
 
 @pytest.mark.slow
@@ -96,3 +97,48 @@ def test_a_mapped_confidence_gan_exports_reproducibly(tmp_path):
     curve = model.card.metrics["confidence"]["input_curve"]
     assert len(curve["inputs"]) == len(curve["mean_achieved"]) and max(curve["inputs"]) > 1
     assert [i.name for i in model.sessions["generator"].get_inputs()] == ["z", "confidence"]
+
+
+def committed_confgan(candidates: int | None = None) -> Model:
+    """The committed credit-g confidence GAN, with its card's candidates per request replaced if asked."""
+    import dataclasses
+    from explorer.runtime.models import DEFAULT_ROOT
+    if not (DEFAULT_ROOT / "credit-g-confgan" / "card.json").is_file():
+        pytest.skip("the committed credit-g-confgan is missing from exported/")
+    model = Model.load("credit-g-confgan", DEFAULT_ROOT)
+    if candidates is not None:
+        model.card = dataclasses.replace(model.card, condition=dataclasses.replace(model.condition,
+                                                                                   candidates=candidates))
+    return model
+
+
+def test_judge_features_of_raw_outputs_are_the_frames_features():
+    """Choosing among candidates scores the generator's raw outputs; they must be what the app scores."""
+    from explorer.runtime.judge import decoded_features
+    model = committed_confgan()
+    z, wanted = model.noise(3000, 1), np.random.default_rng(0).uniform(*RANGE, 3000)
+    numeric, categorical = model.decode(z, confidence=wanted)
+    names = model.condition.judge.features
+    np.testing.assert_array_equal(decoded_features(model.card.columns, numeric, categorical, names),
+                                  forest_features(model.card.columns, model.generate(z, confidence=wanted), names))
+
+
+def test_candidates_bring_rows_to_the_requested_confidence():
+    """One row per request stops near 0.79 at 0.95; the closest of 8 is near what was asked."""
+    one, eight = committed_confgan(1), committed_confgan(8)
+    wanted = np.repeat([0.05, 0.5, 0.95], 200)
+    error = {m.candidates: np.abs(m.judge_confidence(m.sample(len(wanted), seed=2, confidence=wanted)) - wanted)
+             for m in (one, eight)}
+    assert error[8].mean() < 0.5 * error[1].mean()
+    assert error[8][-200:].mean() < 0.1 < error[1][-200:].mean()
+
+
+def test_candidates_are_seeded_and_do_not_depend_on_the_chunk_size(monkeypatch):
+    import explorer.runtime.models as models
+    model = committed_confgan(4)
+    wanted = np.linspace(*RANGE, 50)
+    rows = model.sample(50, seed=5, confidence=wanted)
+    assert rows.equals(model.sample(50, seed=5, confidence=wanted))
+    assert not rows.equals(model.sample(50, seed=6, confidence=wanted))
+    monkeypatch.setattr(models, "BATCH", 7)
+    assert rows.equals(model.sample(50, seed=5, confidence=wanted))

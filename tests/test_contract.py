@@ -84,6 +84,8 @@ def test_tabular_outputs_follow_the_card(model_id):
     ({"surprise": 1}, "unknown key 'surprise'"),
     ({"condition": {"type": "label", "name": "class"}}, "needs classes, train_share"),
     ({"files": {}}, "files must list the generator"),
+    ({"condition": {"type": "label", "name": "class", "classes": ["good", "bad"], "train_share": {"good": 0.7, "bad": 0.3},
+                    "candidates": 8}}, "candidates is a confidence condition's"),
 ])
 def test_contract_refuses_a_broken_card_with_the_key_named(bad, message):
     raw = json.loads((DEFAULT_ROOT / "credit-g-cgan" / "card.json").read_text())

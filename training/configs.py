@@ -53,6 +53,8 @@ class Settings:
     confidence_remap: bool = field(default=False, metadata=_T)  # after training: request -> G input map
     confidence_reach_weight: float = field(default=0.0, metadata=_T)  # G inputs above the range pushed to the top
     confidence_top_weight: float = field(default=0.0, metadata=_T)  # extra logit link on requests 0.5-0.95
+    confidence_candidates: int = field(default=1, metadata=_T)  # sampling: rows drawn per request, the judge
+    # keeps the one closest to it (written to the card; the app and every sample use it)
     instance_k: int = field(default=20, metadata=_T)  # IC-GAN: size of each instance's neighbourhood of real rows
     marginal_weight: float = field(default=1.0, metadata=_T)  # weight of the per-column distribution-matching loss
     ema: float = 0.99  # decay of the moving average of G's weights used for sampling (0 = off)
@@ -110,7 +112,7 @@ DEFAULTS = {
     "diabetes": dict(epochs=400, batch_size=64, eval_every=20),
 }
 ARCHS = ("gan", "cgan", "confgan", "icgan")
-EXTRA = {"confgan": dict(confidence_weight=30.0, epochs=800),  # judge-confidence conditioning (training/confidence.py)
+EXTRA = {"confgan": dict(confidence_weight=30.0, epochs=800, confidence_candidates=8),  # judge-confidence conditioning (training/confidence.py)
          "icgan": dict(instance_k=20)}  # instance conditioning (training/instance.py)
 # validated once, at the end: a smoke run checks the path, not model selection (an IC-GAN's validation
 # alone took 5 s of CPU an epoch)
@@ -182,7 +184,7 @@ def parse_override(text: str) -> tuple[str, object]:
 # What each numeric setting allows (under the tables' and the digits' names); a value outside is refused
 # before anything is trained or written.
 WHOLE_POSITIVE = {"epochs", "batch_size", "batch", "latent_dim", "noise_dim", "n_critic", "pac", "instance_k",
-                  "eval_every", "width", "decoder_width", "g_hidden", "d_hidden"}
+                  "eval_every", "width", "decoder_width", "g_hidden", "d_hidden", "confidence_candidates"}
 POSITIVE = {"lr_g", "lr_d", "confidence_requests"}
 FRACTION = {"dropout", "label_smoothing", "label_flip", "ema", "betas"}  # from 0 up to (not including) 1
 TRUE, FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")

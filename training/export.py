@@ -329,7 +329,8 @@ def _export_judge(gan: ConfidenceGAN, tmp: Path) -> Condition:
                      judge=JudgeRef(file="judge.onnx", features=list(gan.features_),
                                     model="RandomForestClassifier(n_estimators=100, scikit-learn defaults) on the "
                                           "real training rows (R2)"),
-                     train_quantiles=np.quantile(gan.train_confidence_, np.linspace(0, 1, 101)).round(4).tolist())
+                     train_quantiles=np.quantile(gan.train_confidence_, np.linspace(0, 1, 101)).round(4).tolist(),
+                     candidates=gan.config.confidence_candidates)
 
 
 def _export_instances(gan: InstanceGAN, tmp: Path) -> Condition:

@@ -38,13 +38,32 @@ def forest_features(columns: list[Column], frame: pd.DataFrame, names: list[str]
     return np.stack(parts, 1) if parts else np.zeros((len(frame), 0), np.float32)
 
 
-def forest_confidence(session, columns: list[Column], frame: pd.DataFrame, names: list[str],
-                      positive_index: int) -> np.ndarray:
-    """The exported forest's probability of the positive class for each row."""
-    x = forest_features(columns, frame, names)
+def decoded_features(columns: list[Column], numeric: np.ndarray, categorical: np.ndarray,
+                     names: list[str]) -> np.ndarray:
+    """``forest_features`` of the generator's raw outputs, without building a frame: the same numbers."""
+    values, i_num, i_cat = {}, 0, 0
+    for col in columns:
+        if col.numeric:  # rounded as decoded_columns rounds it for the frame
+            values[col.name] = np.nan_to_num(np.round(numeric[:, i_num].astype(np.float64), col.decimals)
+                                             .astype(np.float32), nan=MISSING_VALUE)
+            i_num += 1
+        else:  # the generator's index is already the index in the card's list
+            values[col.name] = categorical[:, i_cat].astype(np.float32)
+            i_cat += 1
+    return np.stack([values[n] for n in names], 1) if names else np.zeros((len(numeric), 0), np.float32)
+
+
+def forest_probability(session, x: np.ndarray, positive_index: int) -> np.ndarray:
+    """The exported forest's probability of the positive class for each row of features."""
     outputs = {o.name: i for i, o in enumerate(session.get_outputs())}
     probs = session.run(None, {session.get_inputs()[0].name: x})[outputs["probabilities"]]
     return probs[:, positive_index].astype(np.float64)
+
+
+def forest_confidence(session, columns: list[Column], frame: pd.DataFrame, names: list[str],
+                      positive_index: int) -> np.ndarray:
+    """The exported forest's probability of the positive class for each row."""
+    return forest_probability(session, forest_features(columns, frame, names), positive_index)
 
 
 def check_confidence(value, n: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from explorer.contract import Card, CardError, Port
 from explorer.paths import MODELS_ENV, ROOT, models_root  # noqa: F401  (re-exported)
 from explorer.runtime.frames import category_codes, decoded_columns, range_labels
 from explorer.runtime.instance_space import embed, instance_input
-from explorer.runtime.judge import check_confidence, forest_confidence
+from explorer.runtime.judge import check_confidence, decoded_features, forest_confidence, forest_probability
 from explorer.text import brief
 
 DEFAULT_ROOT = ROOT / "exported"
@@ -158,6 +158,17 @@ def _session(path: Path, arena: bool = False) -> ort.InferenceSession:
         raise ModelError(f"{path.parent.name}: {path.name} cannot be loaded by onnxruntime ({reason})") from None
 
 
+def check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a whole number ≥ 0, got {brief(seed)}")
+    return int(seed)
+
+
+def noise_generator(seed: int) -> np.random.Generator:
+    """The generator every latent of a seed is drawn from, in order."""
+    return np.random.default_rng(check_seed(seed))
+
+
 def label_counts(n: int, weights: dict[str, float], classes: list[str]) -> dict[str, int]:
     """Exact row counts per class for a mix (largest remainder), never rejection sampling."""
     unknown = set(weights) - set(classes)
@@ -259,9 +270,7 @@ class Model:
         return self.sessions["generator"].get_providers()[0]
 
     def noise(self, n: int, seed: int) -> np.ndarray:
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a whole number ≥ 0, got {brief(seed)}")
-        return np.random.default_rng(seed).standard_normal((n, self.latent_dim), dtype=np.float32)
+        return noise_generator(seed).standard_normal((n, self.latent_dim), dtype=np.float32)
 
     def label_codes(self, n: int, seed: int, mix: dict[str, float] | str | None = None) -> np.ndarray:
         """Class indices for n rows: one class, an exact mix, or (None) the training mix, shuffled."""
@@ -350,11 +359,11 @@ class Model:
         return self.generate(*self._inputs(n, seed, mix, confidence, instance))
 
     def _inputs(self, n, seed, mix, confidence, instance) -> tuple:
-        n = check_n(n)
-        z = self.noise(n, seed)
+        n, seed = check_n(n), check_seed(seed)
         labels = self.labels(n, seed, mix) if self.classes else None
         if self.confidence_conditioned and confidence is None:
             confidence = self.typical_confidence(n, seed)
+        z = self.closest_latents(check_confidence(confidence, n), seed) if self.candidates > 1 else self.noise(n, seed)
         embedding = self.instances(n, seed, instance) if self.instance_conditioned else None
         return z, labels, confidence, embedding
 
@@ -398,6 +407,28 @@ class Model:
         u = np.random.default_rng([seed, 2]).uniform(size=n)
         quantiles = self.condition.train_quantiles
         return np.interp(u, np.linspace(0, 1, len(quantiles)), quantiles).clip(low, high)
+
+    @property
+    def candidates(self) -> int:
+        """Rows a confidence-conditioned sample draws per request (the card's; 1 for older cards)."""
+        return int(self.condition.candidates or 1) if self.confidence_conditioned else 1
+
+    def closest_latents(self, confidence: np.ndarray, seed: int) -> np.ndarray:
+        """For each requested confidence, the latent whose row the judge scores closest to it among
+        ``candidates`` drawn: the generator alone falls short of the range's ends. The noise is drawn
+        in order, chunk by chunk, so the rows do not depend on the chunk size."""
+        k, c = self.candidates, self.condition
+        rng = noise_generator(seed)
+        chosen = np.empty((len(confidence), self.latent_dim), np.float32)
+        for start in range(0, len(confidence), BATCH):
+            wanted = confidence[start:start + BATCH]
+            z = rng.standard_normal((len(wanted) * k, self.latent_dim), dtype=np.float32)
+            numeric, categorical = self.decode(z, confidence=np.repeat(wanted, k))
+            x = decoded_features(self.card.columns, numeric, categorical, c.judge.features)
+            score = forest_probability(self.sessions["judge"], x, c.positive_index).reshape(len(wanted), k)
+            pick = np.abs(score - wanted[:, None]).argmin(1)
+            chosen[start:start + len(wanted)] = z.reshape(len(wanted), k, -1)[np.arange(len(wanted)), pick]
+        return chosen
 
     def judge_confidence(self, frame) -> np.ndarray:
         """The exported judge forest's confidence in the positive class for each row of a frame."""
