@@ -27,6 +27,9 @@ def test_slider_changes_the_rows_and_the_achieved_confidence():
     assert not at.dataframe[0].value.equals(before)
     assert float(at.metric[1].value) > float(mean_before)
     assert len(at.get("vega_lite_chart")) == 2  # achieved histogram + requested-vs-achieved link
+    k = discover(DEFAULT_ROOT)[0][CONFIDENCE[0]].condition.candidates or 1
+    if k > 1:  # the page says how the rows were chosen
+        assert any(f"draws {k} candidates" in m.value for m in at.markdown)
 
 
 @pytest.mark.parametrize("bad", ["nan", "1.5", "-1", "abc"])

@@ -56,7 +56,9 @@ def show(model: Model, page: str, n: int, seed: int) -> None:
     c = model.condition
     st.write(f"This generator takes a **target confidence**: the probability the judge random forest "
              f"(fitted on the real training rows) gives to `{c.target} = {c.positive_class}`. "
-             "Every row is generated for the confidence you ask; the forest then scores it.")
+             + (f"For each row it draws {model.candidates} candidates at the confidence you ask and keeps the "
+                "one the forest scores closest to it." if model.candidates > 1 else
+                "Every row is generated for the confidence you ask; the forest then scores it."))
     data = link(model.id, seed)
     low, high, where = reachable(model, data)
     value0 = round(start_value(state.initial("confidence", None)) * 20) / 20
