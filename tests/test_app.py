@@ -204,6 +204,7 @@ def test_condition_bad_condition_and_unconditional_model(built):
     assert "does not fit this page" in texts(at.warning)
 
 
+@pytest.mark.slow  # 3-4 s: an app run without the real data, in the full suite only
 def test_condition_without_real_data_still_samples(built, monkeypatch, tmp_path):
     (tmp_path / "file").write_text("")
     monkeypatch.setenv("GAN_EXPLORER_DATA", str(tmp_path / "file" / "data"))  # cannot exist, cannot download

@@ -176,6 +176,7 @@ def test_diagnostics_bad_inputs():
     assert "= `'lots'`" in texts(at.error)
 
 
+@pytest.mark.slow  # 3-4 s: an app run without the real data, in the full suite only
 def test_diagnostics_without_mnist_data_still_judges_samples(no_data):
     model_id = pick()
     at = open_page("diagnostics", model=model_id, n=N)
@@ -210,6 +211,7 @@ def test_interpolate_between_two_real_test_images():
     assert "0 to 9,999" in texts(at.error) and len(at.image) == 0 and not at.exception
 
 
+@pytest.mark.slow  # 3-4 s: an app run without the real data, in the full suite only
 def test_interpolate_real_images_bad_url_and_no_data(no_data):
     model_id = pick(latent=True)
     at = open_page("interpolate", model=model_id, between="two real test images", image_a=-3)

@@ -58,6 +58,7 @@ def test_rows_are_found_by_filtering_on_column_values():
     assert int(counted.split(" of ")[0].replace(",", "")) < int(counted.split(" of ")[1].split()[0].replace(",", ""))
 
 
+@pytest.mark.slow  # 3-4 s: an app run without the real data, in the full suite only
 @committed
 def test_without_real_data_the_model_offers_its_stored_rows(monkeypatch, tmp_path):
     (tmp_path / "file").write_text("")

@@ -84,6 +84,7 @@ def test_trend_of_one_class_leaves_its_target_out(built):
     assert not any('"class"' in spec for spec in cells)
 
 
+@pytest.mark.slow  # 3-4 s: an app run without the real data, in the full suite only
 def test_missing_real_data_is_said_on_the_new_sections(built, monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_EXPLORER_DATA", str(tmp_path / "none"))
     at = open_page("diagnostics", model="diabetes-gan", section="Trend")
