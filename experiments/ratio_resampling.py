@@ -19,29 +19,21 @@ import numpy as np
 import pandas as pd
 
 from explorer.data.tables import load_table
-from explorer.metrics.protocol import protocol
+from explorer.metrics.protocol import _codes, protocol
 from explorer.runtime.models import Model
 
 
-def frame_for_xgb(frame: pd.DataFrame, numeric: list[str], categories: dict[str, list]) -> pd.DataFrame:
-    out = {}
-    for c in frame.columns:
-        out[c] = (frame[c].astype(float) if c in numeric
-                  else pd.Categorical(frame[c].astype(object), categories=[v for v in categories[c] if v is not None]))
-    return pd.DataFrame(out)
-
-
-def fit_ratio(real: pd.DataFrame, synth: pd.DataFrame, numeric, categories, seed: int):
+def fit_ratio(real: pd.DataFrame, synth: pd.DataFrame, categories: dict[str, list], seed: int):
     """XGBoost real-vs-model classifier; returns a function giving each row's odds p_real / p_model."""
     from xgboost import XGBClassifier
-    x = frame_for_xgb(pd.concat([real, synth], ignore_index=True), numeric, categories)
+    x = _codes(pd.concat([real, synth], ignore_index=True), categories, list(real.columns))
     y = np.r_[np.ones(len(real)), np.zeros(len(synth))]
     clf = XGBClassifier(n_estimators=300, max_depth=6, learning_rate=0.1, subsample=0.8, tree_method="hist",
                         enable_categorical=True, n_jobs=2, random_state=seed).fit(x, y)
     prior = len(synth) / len(real)
 
     def odds(frame: pd.DataFrame) -> np.ndarray:
-        p = clf.predict_proba(frame_for_xgb(frame[real.columns], numeric, categories))[:, 1].clip(1e-4, 1 - 1e-4)
+        p = clf.predict_proba(_codes(frame, categories, list(real.columns)))[:, 1].clip(1e-4, 1 - 1e-4)
         return p / (1 - p) * prior
 
     return odds
@@ -87,8 +79,8 @@ def main(argv=None):
     t = load_table(model.card.dataset)
     train = t.train
     started = time.perf_counter()
-    odds = fit_ratio(train, model.sample(2 * len(train), seed=1000 + args.seed)[train.columns], t.numeric,
-                     t.categories, args.seed)
+    odds = fit_ratio(train, model.sample(2 * len(train), seed=1000 + args.seed)[train.columns], t.categories,
+                     args.seed)
     print(f"ratio classifier fitted in {time.perf_counter() - started:.0f} s", flush=True)
     rows = []
     for k in args.k:

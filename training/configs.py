@@ -53,8 +53,7 @@ class Settings:
     confidence_remap: bool = field(default=False, metadata=_T)  # after training: request -> G input map
     confidence_reach_weight: float = field(default=0.0, metadata=_T)  # G inputs above the range pushed to the top
     confidence_top_weight: float = field(default=0.0, metadata=_T)  # extra logit link on requests 0.5-0.95
-    confidence_candidates: int = field(default=1, metadata=_T)  # sampling: rows drawn per request, the judge
-    # keeps the one closest to it (written to the card; the app and every sample use it)
+    confidence_candidates: int = field(default=1, metadata=_T)  # sampling: rows per request, the judge keeps the closest
     instance_k: int = field(default=20, metadata=_T)  # IC-GAN: size of each instance's neighbourhood of real rows
     marginal_weight: float = field(default=1.0, metadata=_T)  # weight of the per-column distribution-matching loss
     ema: float = 0.99  # decay of the moving average of G's weights used for sampling (0 = off)

@@ -8,12 +8,17 @@ from explorer.contract import Column
 MISSING_LEVEL = "(missing)"  # a categorical's missing cells inside training; null in cards and decoded rows
 
 
+def rounded(values: np.ndarray, decimals: int) -> np.ndarray:
+    """A numeric column's generated values as the decoded table holds them."""
+    return np.round(values.astype(np.float64), decimals)
+
+
 def decoded_columns(columns: list[Column], numeric: np.ndarray, categorical: np.ndarray) -> dict[str, np.ndarray]:
     """{name: values} in card order: ``numeric`` feeds the numeric columns, ``categorical`` indexes the rest."""
     data, i_num, i_cat = {}, 0, 0
     for col in columns:
         if col.numeric:
-            data[col.name] = np.round(numeric[:, i_num].astype(np.float64), col.decimals)
+            data[col.name] = rounded(numeric[:, i_num], col.decimals)
             i_num += 1
         else:
             data[col.name] = np.asarray(col.categories, dtype=object)[categorical[:, i_cat]]

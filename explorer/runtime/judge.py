@@ -15,10 +15,15 @@ from explorer.contract import Column
 if TYPE_CHECKING:
     import pandas as pd
 
-from explorer.runtime.frames import category_codes
+from explorer.runtime.frames import category_codes, rounded
 
 MISSING_VALUE = float(np.finfo(np.float32).min)  # a missing numeric as the forest sees it: below every value
 RANGE = (0.05, 0.95)  # R2 asked for C ~ U[0.05, 0.8); we cover both tails
+
+
+def _numeric_feature(values: np.ndarray) -> np.ndarray:
+    """A numeric column as the forest reads it (float32, a missing value below every real one)."""
+    return np.nan_to_num(values.astype(np.float32, copy=False), nan=MISSING_VALUE)
 
 
 def forest_features(columns: list[Column], frame: pd.DataFrame, names: list[str]) -> np.ndarray:
@@ -29,7 +34,7 @@ def forest_features(columns: list[Column], frame: pd.DataFrame, names: list[str]
     for name in names:
         col = by_name[name]
         if col.numeric:  # a missing value sorts below every real one, alike in sklearn and ONNX
-            parts.append(np.nan_to_num(frame[name].to_numpy(np.float32), nan=MISSING_VALUE))
+            parts.append(_numeric_feature(frame[name].to_numpy(np.float32)))
         else:
             codes = category_codes(frame[name], col.categories)
             if (codes < 0).any():
@@ -43,9 +48,8 @@ def decoded_features(columns: list[Column], numeric: np.ndarray, categorical: np
     """``forest_features`` of the generator's raw outputs, without building a frame: the same numbers."""
     values, i_num, i_cat = {}, 0, 0
     for col in columns:
-        if col.numeric:  # rounded as decoded_columns rounds it for the frame
-            values[col.name] = np.nan_to_num(np.round(numeric[:, i_num].astype(np.float64), col.decimals)
-                                             .astype(np.float32), nan=MISSING_VALUE)
+        if col.numeric:
+            values[col.name] = _numeric_feature(rounded(numeric[:, i_num], col.decimals))
             i_num += 1
         else:  # the generator's index is already the index in the card's list
             values[col.name] = categorical[:, i_cat].astype(np.float32)
