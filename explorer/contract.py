@@ -186,6 +186,7 @@ class Preprocessing:
     impute: Literal["mode"] | None = None
     modes: dict[str, str] = field(default_factory=dict)  # column → the value that replaced the missing marker
     calibration: str | None = None  # how outputs were calibrated after training (training/calibrate.py), if they were
+    calibration_parents: dict[str, str] | None = None  # column → the categorical it was calibrated within, if any
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -41,10 +41,27 @@ def test_a_table_card_records_every_tables_setting_and_no_digit_one():
 @pytest.mark.parametrize("bad, named", [(dict(lr_g=-1.0), "lr_g"), (dict(epochs=0), "epochs"),
                                         (dict(ema=1.0), "ema"), (dict(g_hidden=(64, 0)), "g_hidden"),
                                         (dict(betas=(0.5, float("nan"))), "betas"), (dict(loss="wgan"), "loss"),
-                                        (dict(optimizer="sgd"), "optimizer")])
+                                        (dict(optimizer="sgd"), "optimizer"), (dict(lr_final=1.5), "lr_final"),
+                                        (dict(d_bins=-2), "d_bins")])
 def test_settings_refuse_a_bad_value_on_construction(bad, named):
     with pytest.raises(ValueError, match=named):
         Settings(**bad)
+
+
+def test_the_learning_rates_decay_linearly_to_lr_final_at_the_last_epoch(diabetes):
+    from training.gan import TabularGAN
+    gan = TabularGAN(config_for("diabetes", "gan", epochs=5, eval_every=5, g_hidden=(16,), d_hidden=(16,),
+                                lr_g=4e-4, lr_d=2e-4, lr_final=0.25))
+    seen = []
+    step = gan._step
+    gan._step = lambda batch, i: (seen.append((gan.opt_g.param_groups[0]["lr"], gan.opt_d.param_groups[0]["lr"])),
+                                  step(batch, i))[1]
+    gan.fit(diabetes, progress=False)
+    rates = sorted(set(seen), reverse=True)
+    assert len(rates) == 5 and rates[0] == pytest.approx((4e-4, 2e-4)) and rates[-1] == pytest.approx((1e-4, 5e-5))
+    constant = TabularGAN(config_for("diabetes", "gan", epochs=2, eval_every=2, g_hidden=(16,), d_hidden=(16,)))
+    constant.fit(diabetes, progress=False)
+    assert constant.opt_g.param_groups[0]["lr"] == constant.config.lr_g
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +98,15 @@ def test_a_digit_checkpoint_from_other_settings_is_refused(digits, tmp_path):
     digit_gan(1).fit(x, y, checkpoint=ckpt, progress=False)
     with pytest.raises(CheckpointError, match="loss"):
         digit_gan(2, "hinge").fit(x, y, checkpoint=ckpt, resume=True, progress=False)
+
+
+def test_the_binned_critic_sees_each_numeric_level_as_ramps():
+    from training.nets import BinnedNumerics, Discriminator
+    x = torch.tensor([[torch.logit(torch.tensor(0.3)).item(), 5.0]])  # a numeric at level 0.3, then a category
+    ramps = BinnedNumerics(1, 4)(x)
+    assert torch.allclose(ramps, torch.tensor([[x[0, 0].item(), 5.0, 1.0, 0.2, 0.0, 0.0]]), atol=1e-5)
+    critic = Discriminator(2, 0, (8,), dropout=0.0, n_numeric=1, bins=4)
+    assert critic.net[0].in_features == 6
+    x.requires_grad_(True)
+    critic(x).sum().backward()
+    assert x.grad[0, 0] != 0  # the generator still gets a gradient through the ramps

@@ -9,15 +9,21 @@ Per class (one "class" for an unconditional model), from a large sample of the t
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 
 from explorer.data.tables import Table
 from training.transforms import Calibration
 
+MIN_REAL, MIN_DRAWN = 50, 500  # a parent level's own table needs this many real and generated rows of the class
 METHOD = ("after training, per class: numeric outputs mapped through the generator's own CDF to the real "
           "class's quantiles (exact marginals), category logits shifted so argmax shares match the real "
           "class's; in-graph (training/calibrate.py)")
+BY_PARENT = METHOD.replace("; in-graph", "; then, per class, the column pairs it gets most wrong made exact: each "
+                           "column in calibration_parents is calibrated within each level of its parent "
+                           "categorical (where the level has enough rows); in-graph")
 SMOOTH = 1e-5  # keeps the log of a never-drawn (or never-real) category finite
 LEVELS = 10_000  # grid of each composed table, whatever the table's size: a generator's outputs may crowd
 MAX_STEP = 2.0  # per-iteration cap on a bias update: a category nobody draws moves up gradually
@@ -25,27 +31,149 @@ MAX_STEP = 2.0  # per-iteration cap on a bias update: a category nobody draws mo
 
 @torch.no_grad()
 def fit_calibration(generator: torch.nn.Module, transformer, table: Table, classes: list[str], latent_dim: int,
-                    rows: int = 100_000, iterations: int = 50, seed: int = 0) -> Calibration:
+                    rows: int = 100_000, iterations: int = 50, seed: int = 0, by_parent: bool = False) -> Calibration:
+    """``by_parent``: also calibrate, per class, the pairs of columns the generator gets most wrong (see
+    ``_by_parent``)."""
     generator.eval()
     tf = transformer
     rng = torch.Generator().manual_seed(seed)
     train = tf.clean(table.train)
     n_num = len(tf.numeric_)
     levels = np.linspace(0, 1, LEVELS)
-    tables, biases = [], []
+    tables, biases, draws = [], [], []
     for k, cls in enumerate(classes or [None]):
         real = train if cls is None else train[train[table.target] == cls]
         z = torch.randn(rows, latent_dim, generator=rng)
         cond = None if cls is None else torch.eye(len(classes))[torch.full((rows,), k)]
         raw = generator(z, cond)
         u = torch.sigmoid(raw[:, :n_num]).numpy().astype(np.float64)
-        per_column = []
-        for j, col in enumerate(tf.numeric_):
-            generated_cdf = np.searchsorted(np.sort(u[:, j]), levels, "right") / rows
-            per_column.append(np.quantile(real[col.name].to_numpy(float), generated_cdf, method="inverted_cdf"))
+        per_column = [_composed(u[:, j], real[col.name].to_numpy(float), levels) for j, col in enumerate(tf.numeric_)]
         tables.append(np.stack(per_column) if per_column else np.zeros((0, LEVELS)))
-        biases.append(_category_bias(raw[:, n_num:].numpy(), tf.one_hot(real).mean(0), tf.cat_sizes, iterations))
-    return Calibration(tables=np.stack(tables).astype(np.float32), bias=np.stack(biases).astype(np.float32))
+        logits, real_onehot = raw[:, n_num:].numpy(), tf.one_hot(real)
+        biases.append(_category_bias(logits, real_onehot.mean(0), tf.cat_sizes, iterations))
+        if by_parent:
+            draws.append(_Draw(real, u, logits + biases[-1], real_onehot, tf, tables[-1]))
+    calibration = Calibration(tables=np.stack(tables).astype(np.float32), bias=np.stack(biases).astype(np.float32))
+    return _by_parent(calibration, draws, tf, iterations) if by_parent else calibration
+
+
+class _Draw:
+    """One class's generated rows (numeric CDF levels, class-calibrated logits and codes) beside its real rows."""
+
+    def __init__(self, real, u, logits, real_onehot, tf, table):
+        self.real, self.u, self.logits, self.table = real, u, logits, table
+        self.names = [c.name for c in tf.numeric_]
+        self.sizes = tf.cat_sizes[: len(tf.categorical_)]
+        self.codes, self.real_codes = _codes(logits, self.sizes), _codes(real_onehot, self.sizes)
+        self.starts = np.cumsum([0] + self.sizes[:-1])
+
+    def block(self, c: int) -> np.ndarray:
+        return self.logits[:, self.starts[c]:self.starts[c] + self.sizes[c]]
+
+
+def _by_parent(calibration: Calibration, draws: list[_Draw], tf, iterations: int) -> Calibration:
+    """Per class, the pairs the class-calibrated generator gets most wrong are made exact.
+
+    Categoricals: a tree over them (the maximum spanning tree of the pairs' total-variation gaps); each child's
+    logits get a bias per level of its parent, fitted as the class bias is, so the pair's joint shares match
+    the real class's. Numerics: each column's tables are split by the level of the categorical whose joint
+    with it (the numeric in deciles) is furthest from real. A (class, level) group keeps the class's own
+    bias or table unless it has ``MIN_REAL`` real and ``MIN_DRAWN`` generated rows."""
+    weights = np.array([len(d.real) for d in draws], float) / sum(len(d.real) for d in draws)
+    n_cat = len(tf.categorical_)
+    category_parents = _category_tree(draws, weights, n_cat)
+    deltas = {c: np.zeros((len(draws), tf.cat_sizes[p], tf.cat_sizes[c])) for c, p in enumerate(category_parents)
+              if p >= 0}
+    for k, d in enumerate(draws):
+        for c in Calibration(calibration.tables, calibration.bias, category_parents=category_parents).category_order():
+            p = category_parents[c]
+            if p < 0:
+                continue
+            block, target = d.block(c), np.eye(d.sizes[c])[d.real_codes[c]]
+            for level in range(d.sizes[p]):
+                drawn, real = d.codes[p] == level, d.real_codes[p] == level
+                if drawn.sum() >= MIN_DRAWN and real.sum() >= MIN_REAL:
+                    deltas[c][k, level] = _category_bias(block[drawn], target[real].mean(0), [d.sizes[c]], iterations)
+            d.codes[c] = np.argmax(block + deltas[c][k][d.codes[p]], 1)
+    levels = np.linspace(0, 1, LEVELS)
+    numeric_parents = [_worst_partner(draws, weights, j, n_cat) for j in range(len(tf.numeric_))]
+    by_parent = {}
+    for j, p in enumerate(numeric_parents):
+        if p < 0:
+            continue
+        per_class = []
+        for k, d in enumerate(draws):
+            values = d.real[tf.numeric_[j].name].to_numpy(float)
+            per_class.append(np.stack([
+                _composed(d.u[d.codes[p] == level, j], values[d.real_codes[p] == level], levels)
+                if (d.codes[p] == level).sum() >= MIN_DRAWN and (d.real_codes[p] == level).sum() >= MIN_REAL
+                else calibration.tables[k, j] for level in range(tf.cat_sizes[p])]))
+        by_parent[j] = np.stack(per_class).astype(np.float32)
+    return dataclasses.replace(calibration, parents=numeric_parents, by_parent=by_parent,
+                               category_parents=category_parents,
+                               category_bias={c: v.astype(np.float32) for c, v in deltas.items()})
+
+
+def parent_names(calibration: Calibration | None, tf) -> dict[str, str] | None:
+    """The card's ``calibration_parents``: each column calibrated within a categorical, by name (None: none)."""
+    if calibration is None or not calibration.has_parents:
+        return None
+    cats = [c.name for c in tf.categorical_]
+    named = {col.name: cats[p] for col, p in zip(tf.numeric_, calibration.parents) if p >= 0}
+    return named | {cats[c]: cats[p] for c, p in enumerate(calibration.category_parents or []) if p >= 0}
+
+
+def _gap(a_real, b_real, a_drawn, b_drawn, sizes) -> float:
+    """Total variation between the real and the generated joint shares of two coded columns."""
+    real = np.bincount(a_real * sizes[1] + b_real, minlength=sizes[0] * sizes[1]) / len(a_real)
+    drawn = np.bincount(a_drawn * sizes[1] + b_drawn, minlength=sizes[0] * sizes[1]) / len(a_drawn)
+    return 0.5 * float(np.abs(real - drawn).sum())
+
+
+def _category_tree(draws: list[_Draw], weights: np.ndarray, n_cat: int) -> list[int]:
+    """Each categorical's parent (-1 for the root of each tree) in the maximum spanning tree of the class-weighted
+    joint-share gaps between every two categoricals."""
+    from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
+    if n_cat < 2:
+        return [-1] * n_cat
+    gaps = np.zeros((n_cat, n_cat))
+    for a in range(n_cat):
+        for b in range(a + 1, n_cat):
+            gaps[a, b] = sum(w * _gap(d.real_codes[a], d.real_codes[b], d.codes[a], d.codes[b],
+                                      (d.sizes[a], d.sizes[b])) for w, d in zip(weights, draws))
+    cost = np.triu(gaps.max() + 1.0 - gaps, 1)  # a spanning tree of least cost = of largest gaps (0 = no edge)
+    tree = minimum_spanning_tree(cost)
+    _, parents = breadth_first_order(tree, int(np.argmax(gaps.sum(0) + gaps.sum(1))), directed=False)
+    return [int(p) if p >= 0 else -1 for p in parents]
+
+
+def _worst_partner(draws: list[_Draw], weights: np.ndarray, j: int, n_cat: int) -> int:
+    """The categorical whose joint with numeric column ``j`` (in the real class's deciles) is furthest from real."""
+    best, best_gap = -1, 0.0
+    for p in range(n_cat):
+        gap = 0.0
+        for w, d in zip(weights, draws):
+            values = d.real[d.names[j]].to_numpy(float)
+            present = ~np.isnan(values)
+            edges = np.unique(np.quantile(values[present], np.linspace(0, 1, 11)[1:-1]))
+            drawn = d.table[j][np.round(d.u[:, j] * (LEVELS - 1)).astype(int)]
+            gap += w * _gap(np.digitize(values[present], edges), d.real_codes[p][present],
+                            np.digitize(drawn, edges), d.codes[p], (len(edges) + 1, d.sizes[p]))
+        if gap > best_gap:
+            best, best_gap = p, gap
+    return best
+
+
+def _composed(u: np.ndarray, real: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """The generator's own CDF of its outputs ``u`` composed with the real values' quantile function."""
+    generated_cdf = np.searchsorted(np.sort(u), levels, "right") / len(u)
+    return np.quantile(real[~np.isnan(real)], generated_cdf, method="inverted_cdf")
+
+
+def _codes(blocks: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
+    """Each one-hot or logit block's argmax."""
+    starts = np.cumsum([0] + sizes[:-1])
+    return [np.argmax(blocks[:, a:a + size], 1) for a, size in zip(starts, sizes)]
 
 
 def _category_bias(logits: np.ndarray, real_share: np.ndarray, sizes: list[int], iterations: int) -> np.ndarray:

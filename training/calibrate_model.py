@@ -27,18 +27,19 @@ from explorer.contract import Calibrated
 from explorer.data.tables import load_table
 from explorer.metrics.report import evaluate_tabular
 from explorer.runtime.models import Model
-from training.calibrate import METHOD, fit_calibration
+from training.calibrate import BY_PARENT, METHOD, fit_calibration, parent_names
 from training.export import _compare, code_version, file_entries, onnx_export, write_atomically
-from training.twin import Twin, calibration_from_onnx, network_from_onnx, transformer_for
+from training.twin import Twin, is_calibrated, network_from_onnx, transformer_for
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_AGREEMENT = 0.999  # the rebuilt generator must reproduce the source graph's categories
 
 
-def calibrate_model(source: Model, folder: Path, command: str, evaluate: bool) -> None:
+def calibrate_model(source: Model, folder: Path, command: str, evaluate: bool, by_parent: bool = False,
+                    suffix: str = "-calibrated") -> None:
     card, table = source.card, load_table(source.card.dataset)
     path = source.folder / card.files["generator"].path
-    if calibration_from_onnx(path) is not None:
+    if is_calibrated(path):
         raise ValueError(f"{source.id} is already calibrated")
     tf, network = transformer_for(card, table), network_from_onnx(path)
     n, seed = 4096, 0
@@ -50,7 +51,7 @@ def calibrate_model(source: Model, folder: Path, command: str, evaluate: bool) -
     if same < MIN_AGREEMENT:
         raise AssertionError(f"the torch rebuild of {source.id} agrees on only {same:.2%} of categories")
     calibration = fit_calibration(network, tf, table, source.classes, source.latent_dim,
-                                  seed=card.training.seed)
+                                  seed=card.training.seed, by_parent=by_parent)
     twin = Twin(network, tf.decoder(calibration)).eval()
     args = (torch.from_numpy(z),) + ((label,) if label is not None else ())
     names = ["z"] + (["label"] if label is not None else [])
@@ -66,9 +67,10 @@ def calibrate_model(source: Model, folder: Path, command: str, evaluate: bool) -
             files[name] = card.files[name].path
     calibrated_by = Calibrated(command=command, code_version=code_version(), source=source.id,
                                source_generator_sha256=card.files["generator"].sha256)
-    new = card.replace(id=source.id + "-calibrated", title=card.title + ", calibrated",
+    new = card.replace(id=source.id + suffix, title=card.title + ", calibrated",
                        files=file_entries(folder, files),
-                       preprocessing=dataclasses.replace(card.preprocessing, calibration=METHOD),
+                       preprocessing=dataclasses.replace(card.preprocessing, calibration=BY_PARENT if by_parent else METHOD,
+                                                         calibration_parents=parent_names(calibration, tf)),
                        training=dataclasses.replace(card.training, calibrated=calibrated_by), metrics={})
     (folder / "card.json").write_text(new.to_json())
     if evaluate:
@@ -85,6 +87,9 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--model", default="adult-cgan-balanced", help="an exported tabular gan or cgan model id")
     parser.add_argument("--out", type=Path, default=ROOT / "exported")
     parser.add_argument("--no-eval", action="store_true", help="skip the holdout metrics")
+    parser.add_argument("--by-parent", action="store_true",
+                        help="numeric tables per class and per level of each column's most associated categorical")
+    parser.add_argument("--suffix", default="-calibrated", help="appended to the source id to name the new model")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     args = parser.parse_args(argv)
     source = Model.load(args.model, args.out)
@@ -93,8 +98,8 @@ def main(argv: list[str] | None = None) -> Path:
         parser.error(f"{args.model} is not a tabular GAN or label-conditional GAN")
     torch.set_num_threads(args.threads)
     command = "python -m training.calibrate_model " + shlex.join(argv)
-    path = write_atomically(args.out, source.id + "-calibrated",
-                            lambda tmp: calibrate_model(source, tmp, command, not args.no_eval))
+    path = write_atomically(args.out, source.id + args.suffix,
+                            lambda tmp: calibrate_model(source, tmp, command, not args.no_eval, args.by_parent, args.suffix))
     print(f"exported {path}")
     return path
 

@@ -29,6 +29,7 @@ class Settings:
     batch_size: int = 500
     lr_g: float = 2e-4
     lr_d: float = 2e-4
+    lr_final: float = field(default=1.0, metadata=_T)  # both rates decay linearly to this fraction (1 = constant)
     optimizer: str = field(default="adam", metadata=_T)  # adam | rmsprop
     n_critic: int = field(default=1, metadata=_T)
     gp_weight: float = field(default=10.0, metadata=_T)
@@ -39,6 +40,7 @@ class Settings:
     spectral_norm: bool = field(default=False, metadata=_T)
     minibatch_discrimination: bool = field(default=False, metadata=_T)
     pac: int = field(default=1, metadata=_T)
+    d_bins: int = field(default=0, metadata=_T)  # critic: piecewise-linear ramps per numeric CDF level (0 = off)
     xavier: bool = field(default=False, metadata=_T)
     instance_noise: float = field(default=0.0, metadata=_T)  # std of noise on D's inputs, decaying linearly to 0
     grad_clip: float = field(default=0.0, metadata=_T)  # max grad norm for D (0 = off)
@@ -59,6 +61,7 @@ class Settings:
     ema: float = 0.99  # decay of the moving average of G's weights used for sampling (0 = off)
     impute: str | None = field(default=None, metadata=_T)  # None keeps "?" as a category; "mode" = R1
     calibrate: bool = field(default=False, metadata=_T)  # after training: exact marginals (training/calibrate.py)
+    calibrate_parent: bool = field(default=False, metadata=_T)  # calibrate: numerics per level of their parent too
     eval_every: int = field(default=10, metadata=_T)
     patience: int = field(default=0, metadata=_T)  # evaluations without improvement before stopping (0 = never)
     seed: int = 0
@@ -186,6 +189,7 @@ WHOLE_POSITIVE = {"epochs", "batch_size", "batch", "latent_dim", "noise_dim", "n
                   "eval_every", "width", "decoder_width", "g_hidden", "d_hidden", "confidence_candidates"}
 POSITIVE = {"lr_g", "lr_d", "confidence_requests"}
 FRACTION = {"dropout", "label_smoothing", "label_flip", "ema", "betas"}  # from 0 up to (not including) 1
+UP_TO_ONE = {"lr_final"}  # from 0 to 1
 TRUE, FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
 
 
@@ -230,5 +234,7 @@ def check(key: str, value, where: str) -> None:
         raise ValueError(f"{where}: {key} must be above 0")
     if key in FRACTION and not 0 <= value < 1:
         raise ValueError(f"{where}: {key} must be from 0 up to (not including) 1")
+    if key in UP_TO_ONE and not 0 <= value <= 1:
+        raise ValueError(f"{where}: {key} must be from 0 to 1")
     if value < 0:
         raise ValueError(f"{where}: {key} must not be negative")

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from training.configs import LOSSES, Settings  # noqa: F401  (LOSSES: the losses d_loss and g_loss know)
 
-AFTER_TRAINING = ("epochs", "calibrate")  # settings a resumed run may change: they act once training is over
+AFTER_TRAINING = ("epochs", "calibrate", "calibrate_parent")  # settings a resumed run may change: they act once training is over
 
 
 class CheckpointError(RuntimeError):
@@ -58,6 +58,7 @@ class GAN:
                    unit="row", unit_scale=True, mininterval=1.0)
         for epoch in range(self.epoch, c.epochs):
             start = time.perf_counter()
+            self._set_learning_rates(epoch)
             self._train_mode()
             sums, steps = np.zeros(3), 0
             for batch in self._batches(epoch):
@@ -126,6 +127,16 @@ class GAN:
         return [f.name for f in dataclasses.fields(self.config)]
 
     # --------------------------------------------------------- shared updates
+    def _set_learning_rates(self, epoch: int) -> None:
+        """Linear decay from ``lr_g``/``lr_d`` to ``lr_final`` times them at the last epoch (1 = constant)."""
+        c = self.config
+        if c.lr_final == 1.0:
+            return
+        scale = 1.0 - (1.0 - c.lr_final) * epoch / max(1, c.epochs - 1)
+        for opt, lr in ((self.opt_g, c.lr_g), (self.opt_d, c.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr * scale
+
     def _update_d(self, loss: torch.Tensor, clip: float = 0.0) -> None:
         self.opt_d.zero_grad()
         loss.backward()

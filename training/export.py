@@ -29,7 +29,7 @@ from explorer.data.tables import Table
 from explorer.runtime.models import Model, sha256
 from explorer.runtime.judge import RANGE, forest_features
 from explorer.metrics.report import evaluate_confidence, evaluate_instance, evaluate_tabular
-from training.calibrate import METHOD as CALIBRATION
+from training.calibrate import BY_PARENT, METHOD as CALIBRATION, parent_names
 from training.configs import TABLES
 from training.confidence import ConfidenceGAN
 from training.gan import TabularGAN
@@ -247,7 +247,8 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
                     "their CDF band; inverse in-graph",
             categorical="one-hot; straight-through hard one-hot in training, argmax in-graph",
             impute=c.impute, modes={k: str(v) for k, v in getattr(tf, "modes_", {}).items()},
-            calibration=CALIBRATION if c.calibrate else None),
+            calibration=(BY_PARENT if c.calibrate_parent else CALIBRATION) if c.calibrate else None,
+            calibration_parents=parent_names(getattr(gan, "calibration_", None), tf)),
         data=DataSplit(split=table.split, train_rows=len(table.train), holdout_rows=len(table.holdout)),
         files=file_entries(tmp, files),
         training=Training(command=command, seed=c.seed, epochs_run=gan.epoch, best_epoch=gan.best_epoch,

@@ -48,7 +48,7 @@ class TabularGAN(core.GAN):
         cond_dim = self._cond_dim()
         self.G = Generator(c.latent_dim, cond_dim, tf.dim, c.g_hidden, c.batchnorm, c.g_slope)
         self.D = Discriminator(tf.dim, cond_dim, c.d_hidden, c.dropout, c.d_slope, c.spectral_norm,
-                               c.minibatch_discrimination, c.pac)
+                               c.minibatch_discrimination, c.pac, len(tf.numeric_), c.d_bins)
         if c.xavier:
             xavier_init(self.G), xavier_init(self.D)
         self.activate = HardOneHot(len(tf.numeric_), tf.cat_sizes)
@@ -137,7 +137,7 @@ class TabularGAN(core.GAN):
         if self._cond_dim() != len(self.classes_):
             raise ValueError("calibrate works for the gan and cgan architectures (label or no condition)")
         return fit_calibration(self.generator, self.transformer_, table, self.classes_, self.config.latent_dim,
-                               seed=self.config.seed)
+                               seed=self.config.seed, by_parent=self.config.calibrate_parent)
 
     def decoder(self):
         """The in-graph decoding of the generator's output, calibrated when ``calibrate`` is on."""

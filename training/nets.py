@@ -67,15 +67,36 @@ class MinibatchDiscrimination(nn.Module):
         return torch.cat([x, torch.exp(-l1).sum(0) - 1], 1)
 
 
+class BinnedNumerics(nn.Module):
+    """Adds a piecewise-linear encoding of each numeric input's CDF level (Gorishniy et al. 2022):
+    ``bins`` ramps per column, so the critic sees threshold features like a tree's splits."""
+
+    def __init__(self, n_numeric: int, bins: int):
+        super().__init__()
+        self.n_numeric, self.bins = n_numeric, bins
+        self.register_buffer("steps", torch.arange(bins, dtype=torch.float32))
+
+    @property
+    def extra(self) -> int:
+        return self.n_numeric * self.bins
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        level = torch.sigmoid(x[:, : self.n_numeric])  # numeric inputs are logits of the CDF level
+        ramps = (level[:, :, None] * self.bins - self.steps).clamp(0, 1)
+        return torch.cat([x, ramps.flatten(1)], 1)
+
+
 class Discriminator(nn.Module):
     """Row (+ condition) → one logit/critic score; ``pac`` rows are judged together (PacGAN)."""
 
     def __init__(self, in_dim: int, cond_dim: int, hidden=(256, 256), dropout: float = 0.5,
-                 slope: float = 0.2, spectral: bool = False, minibatch: bool = False, pac: int = 1):
+                 slope: float = 0.2, spectral: bool = False, minibatch: bool = False, pac: int = 1,
+                 n_numeric: int = 0, bins: int = 0):
         super().__init__()
         self.pac = pac
+        self.binned = BinnedNumerics(n_numeric, bins) if bins and n_numeric else None
         wrap = spectral_norm if spectral else (lambda m: m)
-        layers, width = [], (in_dim + cond_dim) * pac
+        layers, width = [], (in_dim + cond_dim + (self.binned.extra if self.binned else 0)) * pac
         if minibatch:
             layers.append(MinibatchDiscrimination(width))
             width += 5
@@ -86,6 +107,8 @@ class Discriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        if self.binned is not None:
+            x = self.binned(x)
         if cond is not None:
             x = torch.cat([x, cond], 1)
         return self.net(x.reshape(-1, x.shape[1] * self.pac))

@@ -18,6 +18,7 @@ ops, so ``torch.onnx.export`` carries them into the graph and the app gets decod
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,9 +75,39 @@ class DerivedColumn:
 @dataclass
 class Calibration:
     """Fitted after training (training/calibrate.py): per class, the quantile table of every modelled
-    numeric column [classes, numeric, levels] and the category-logit bias [classes, one-hot width]."""
+    numeric column [classes, numeric, levels] and the category-logit bias [classes, one-hot width].
+
+    With ``parents`` (per modelled numeric, the index of a categorical column, or -1), a column with a
+    parent has a table per class *and* per level of that categorical, ``by_parent[j]`` [classes, parent
+    levels, levels], used in place of its ``tables`` entry. With ``category_parents`` (per categorical, its
+    parent categorical or -1; a forest), a child's logits also get ``category_bias[c]`` [classes, parent
+    levels, child levels] at its parent's decoded level."""
     tables: np.ndarray
     bias: np.ndarray
+    parents: list[int] | None = None
+    by_parent: dict[int, np.ndarray] | None = None
+    category_parents: list[int] | None = None
+    category_bias: dict[int, np.ndarray] | None = None
+
+    @property
+    def has_parents(self) -> bool:
+        return bool(self.by_parent) or bool(self.category_bias)
+
+    def category_order(self) -> list[int]:
+        """The categoricals in an order where each parent comes before its children."""
+        parents = self.category_parents or []
+        order, placed = [], set()
+        while len(order) < len(parents):
+            for c, p in enumerate(parents):
+                if c not in placed and (p < 0 or p in placed):
+                    order.append(c)
+                    placed.add(c)
+        return order
+
+    def groups(self) -> list[np.ndarray]:
+        """Per modelled numeric column, its tables as [classes, groups, levels] (one group without a parent)."""
+        by_parent = self.by_parent or {}
+        return [by_parent[j] if j in by_parent else self.tables[:, j, None, :] for j in range(self.tables.shape[1])]
 
 
 @dataclass
@@ -214,6 +245,11 @@ def jittered_logits(low: torch.Tensor, high: torch.Tensor, generator: torch.Gene
     return torch.logit(u.clamp(EPS, 1 - EPS))
 
 
+def _with_steps(tables: torch.Tensor) -> torch.Tensor:
+    """Each level beside its step to the next on a new last axis (value, step)."""
+    return torch.stack([tables, torch.diff(tables, dim=-1, append=tables[..., -1:])], -1)
+
+
 class _Tables(nn.Module):
     def __init__(self, tf: TableTransformer):
         super().__init__()
@@ -246,20 +282,39 @@ class Decoder(_Tables):
 
     ``calibration`` (training/calibrate.py, fitted after training) replaces the quantile tables by
     one composed table per class (the generator's own CDF, then the real class's quantiles: exact
-    marginals) and adds a per-class bias to the category logits; the lookup costs the same.
+    marginals) and adds a per-class bias to the category logits; the lookup costs the same. A calibration
+    by parent decodes the categoricals parents first, adds each child's bias at its parent's level, and
+    picks each numeric column's table by the class and its parent's level.
     """
 
     def __init__(self, tf: TableTransformer, calibration: "Calibration | None" = None):
         super().__init__(tf)
         self.calibrated = calibration is not None
-        if self.calibrated:
-            tables = torch.tensor(calibration.tables, dtype=torch.float32)  # [class, column, level]
-            # each level beside its step to the next: one row gather per value instead of two indexings
-            self.register_buffer("class_steps", torch.stack([tables, torch.diff(tables, dim=-1, append=tables[..., -1:])], -1))
-            self.n_classes, _, self.n_levels = tables.shape
-            self.register_buffer("class_bias", torch.tensor(calibration.bias, dtype=torch.float32))
+        self.by_parent = self.calibrated and calibration.has_parents
+        if not self.calibrated:
+            return
+        tables = torch.tensor(calibration.tables, dtype=torch.float32)  # [class, column, level]
+        self.n_classes, _, self.n_levels = tables.shape
+        if self.by_parent:  # every column's [class, group, level] tables, one after another
+            groups = [torch.tensor(g, dtype=torch.float32) for g in calibration.groups()]
+            sizes = [g.shape[1] for g in groups]
+            flat = torch.cat([g.reshape(-1, self.n_levels) for g in groups])
+            self.register_buffer("group_steps", _with_steps(flat).reshape(-1, 2))
+            self.register_buffer("group_offset", torch.tensor(np.cumsum([0] + [self.n_classes * k for k in sizes[:-1]]),
+                                                              dtype=torch.long))
+            self.register_buffer("group_levels", torch.tensor(sizes, dtype=torch.long))
+            self.numeric_parents = list(calibration.parents)
+            self.category_parents = calibration.category_parents or [-1] * self.n_categorical
+            self.category_order = dataclasses.replace(calibration, category_parents=self.category_parents).category_order()
+            for c, bias in (calibration.category_bias or {}).items():  # [class · parent level, child level]
+                self.register_buffer(f"category_bias_{c}", torch.tensor(bias.reshape(-1, bias.shape[-1]), dtype=torch.float32))
+        else:  # each level beside its step to the next: one row gather per value instead of two indexings
+            self.register_buffer("class_steps", _with_steps(tables))
+        self.register_buffer("class_bias", torch.tensor(calibration.bias, dtype=torch.float32))
 
     def forward(self, x: torch.Tensor, label: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.by_parent:
+            return self._by_parent(x, label)
         n_q = self.n_levels if self.calibrated else self.quantiles.shape[-1]
         pos = torch.sigmoid(x[:, : self.n_numeric]) * (n_q - 1)
         i0 = pos.floor().clamp(0, n_q - 2)
@@ -280,18 +335,61 @@ class Decoder(_Tables):
         else:
             flat = self.quantiles.reshape(-1)
             value = flat[idx] + frac * (flat[idx + 1] - flat[idx])
-        modeled = torch.round(value * self.scale) / self.scale
+        modeled = self._rounded(value)
+        return self._finish(modeled, self._codes(logits, first), x.shape[0])
+
+    def _codes(self, logits: torch.Tensor, first: int) -> list[torch.Tensor]:
         codes, start = [], first
         for size in self.cat_sizes:
             codes.append(torch.argmax(logits[:, start:start + size], dim=1))
             start += size
+        return codes
+
+    def _by_parent(self, x: torch.Tensor, label: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The calibrated lookup whose table is picked by the class and the decoded level of the column's parent."""
+        n_q = self.n_levels
+        pos = torch.sigmoid(x[:, : self.n_numeric]) * (n_q - 1)
+        i0 = pos.floor().clamp(0, n_q - 2)
+        frac = pos - i0
+        logits, group = x[:, self.n_numeric:], self.group_offset
+        if self.n_classes > 1:
+            cls = torch.argmax(label, dim=1)
+            logits = logits + torch.index_select(self.class_bias, 0, cls)
+            group = group + cls.unsqueeze(1) * self.group_levels
+        else:
+            logits = logits + self.class_bias
+        codes = self._parented_codes(logits, cls if self.n_classes > 1 else None)
+        none = torch.zeros_like(codes[0])  # a column without a parent: every row in the class's one group
+        group = group + torch.stack([codes[p] if p >= 0 else none for p in self.numeric_parents], 1)
+        idx = group * n_q + i0.long()
+        step = torch.index_select(self.group_steps, 0, idx.reshape(-1)).reshape(idx.shape[0], self.n_numeric, 2)
+        return self._finish(self._rounded(step[..., 0] + frac * step[..., 1]), codes, x.shape[0])
+
+    def _parented_codes(self, logits: torch.Tensor, cls: torch.Tensor | None) -> list[torch.Tensor]:
+        """Category indices, each child's logits shifted by its bias at the class and its parent's decoded level."""
+        starts = np.cumsum([0] + self.cat_sizes[:-1]).tolist()
+        codes = [None] * len(self.cat_sizes)
+        for c in self.category_order + list(range(self.n_categorical, len(self.cat_sizes))):
+            block = logits[:, starts[c]:starts[c] + self.cat_sizes[c]]
+            p = self.category_parents[c] if c < self.n_categorical else -1
+            if p >= 0:
+                group = codes[p] if cls is None else cls * self.cat_sizes[p] + codes[p]
+                block = block + torch.index_select(getattr(self, f"category_bias_{c}"), 0, group)
+            codes[c] = torch.argmax(block, dim=1)
+        return codes
+
+    def _rounded(self, value: torch.Tensor) -> torch.Tensor:
+        return torch.round(value * self.scale) / self.scale
+
+    def _finish(self, modeled: torch.Tensor, codes: list[torch.Tensor], n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Missing cells and derived columns: the decoded numeric block and the category indices."""
         if self.indicators:  # missing where the indicator block chose its second level
             flags = {i: codes[self.n_categorical + k] == 1 for k, i in enumerate(self.indicators)}
             never = torch.zeros_like(modeled[:, 0], dtype=torch.bool)
             gap = torch.stack([flags.get(i, never) for i in range(self.n_numeric)], 1)
             modeled = torch.where(gap, torch.full_like(modeled, float("nan")), modeled)
         codes = codes[: self.n_categorical]
-        categorical = torch.stack(codes, 1) if codes else torch.zeros((x.shape[0], 0), dtype=torch.long)
+        categorical = torch.stack(codes, 1) if codes else torch.zeros((n, 0), dtype=torch.long)
         columns = [modeled[:, i] if kind == "model" else getattr(self, f"lookup_{i}")[codes[j]]
                    for kind, i, j in self.layout]
         numeric = torch.stack(columns, 1) if columns else modeled

@@ -59,8 +59,15 @@ def network_from_onnx(path: Path) -> Network:
     return Network(nn.Sequential(*layers[:-1])).eval()
 
 
-def calibration_from_onnx(path: Path) -> Calibration | None:
+def calibration_from_onnx(path: Path, parents: dict[str, str] | None = None,
+                          tf: TableTransformer | None = None) -> Calibration | None:
+    """The graph's calibration, or None. A calibration by parent also needs the card's ``calibration_parents``
+    and the transformer: the exporter folds the parents' indices into the graph."""
     weights = {i.name.split(".")[-1]: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
+    if "group_steps" in weights:  # calibrated by parent: every column's [class, group, level] tables in a row
+        if tf is None:
+            raise ValueError(f"{path} is calibrated by parent: give the card's parents and the transformer")
+        return _by_parent(weights, parents or {}, tf)
     if "class_steps" in weights:  # [class, column, level, (value, step to the next level)]
         tables = weights["class_steps"][..., 0]
     elif "class_tables" in weights:  # written before the steps were stored beside the levels
@@ -71,6 +78,31 @@ def calibration_from_onnx(path: Path) -> Calibration | None:
     return Calibration(tables=tables, bias=weights.get("class_bias", np.zeros((tables.shape[0], 0), np.float32)))
 
 
+def is_calibrated(path: Path) -> bool:
+    names = {i.name.split(".")[-1] for i in onnx.load(str(path)).graph.initializer}
+    return bool(names & {"group_steps", "class_steps", "class_tables"})
+
+
+def _by_parent(weights: dict, parents: dict[str, str], tf: TableTransformer) -> Calibration:
+    cats = [c.name for c in tf.categorical_]
+    numeric_parents = [cats.index(parents[c.name]) if c.name in parents else -1 for c in tf.numeric_]
+    category_parents = [cats.index(parents[c]) if c in parents else -1 for c in cats]
+    bias, levels, offsets = weights["class_bias"], weights["group_levels"], weights["group_offset"]
+    n_classes = bias.shape[0]
+    flat = weights["group_steps"][:, 0]
+    n_levels = len(flat) // (n_classes * int(levels.sum()))
+    groups = [flat[o * n_levels:(o + n_classes * k) * n_levels].reshape(n_classes, k, n_levels)
+              for o, k in zip(offsets, levels)]
+    if [k > 1 for k in levels] != [p >= 0 for p in numeric_parents]:
+        raise ValueError("the graph's calibration groups do not match the card's calibration_parents")
+    sizes = tf.cat_sizes
+    return Calibration(tables=np.stack([g[:, 0] for g in groups], 1), bias=bias, parents=numeric_parents,
+                       by_parent={j: g for j, g in enumerate(groups) if numeric_parents[j] >= 0},
+                       category_parents=category_parents,
+                       category_bias={c: weights[f"category_bias_{c}"].reshape(n_classes, sizes[p], sizes[c])
+                                      for c, p in enumerate(category_parents) if p >= 0})
+
+
 def transformer_for(card: Card, table: Table) -> TableTransformer:
     numeric = [c.name for c in card.numeric_columns]
     categorical = [c.name for c in card.categorical_columns]
@@ -79,5 +111,7 @@ def transformer_for(card: Card, table: Table) -> TableTransformer:
 
 def torch_twin(folder: Path, card: Card, table: Table | None = None) -> Twin:
     path = Path(folder) / card.files["generator"].path
-    tf = transformer_for(card, table or load_table(card.dataset))
-    return Twin(network_from_onnx(path), tf.decoder(calibration_from_onnx(path))).eval()
+    table = table or load_table(card.dataset)
+    tf = transformer_for(card, table)
+    calibration = calibration_from_onnx(path, card.preprocessing.calibration_parents, tf)
+    return Twin(network_from_onnx(path), tf.decoder(calibration)).eval()
