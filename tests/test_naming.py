@@ -31,6 +31,19 @@ def test_every_model_gets_a_distinct_title_without_jargon(cards):
         assert titles["adult-cgan-balanced-int8"] == titles["adult-cgan-balanced"] + ", int8"
 
 
+def test_a_model_named_after_another_without_a_title_of_its_own_is_not_taken_for_its_copy():
+    """adult-cgan-balanced-pairs is its own training run titled 'adult cGAN' like adult-cgan-balanced: it was given
+    the balanced model's title and both fell back to their ids."""
+    card = Card.from_json((ROOT / "exported" / "diabetes-gan" / "card.json").read_text())
+    cards = {"x-cgan": card.replace(title="t"), "x-cgan-balanced": card.replace(title="t"),
+             "x-cgan-balanced-pairs": card.replace(title="t"), "x-cgan-balanced-int8": card.replace(title="t, int8"),
+             "x-cgan-balanced-pairs-int8": card.replace(title="t, int8")}
+    assert naming.titles(cards) == {"x-cgan": "t", "x-cgan-balanced": "t, balanced",
+                                    "x-cgan-balanced-pairs": "t, balanced pairs",
+                                    "x-cgan-balanced-int8": "t, balanced, int8",
+                                    "x-cgan-balanced-pairs-int8": "t, balanced pairs, int8"}
+
+
 def test_titles_fall_back_to_the_id_when_words_do_not_separate_them():
     card = Card.from_json((ROOT / "exported" / "diabetes-gan" / "card.json").read_text())
     cards = {"a-gan": card.replace(title="t"), "b-gan": card.replace(title="t")}

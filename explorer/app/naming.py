@@ -55,10 +55,11 @@ def titles(cards: dict[str, Card]) -> dict[str, str]:
         for model_id in ids:
             extra = [w for w in model_id.split("-") if w not in shortest]
             out[model_id] = f"{title}, {' '.join(extra)}" if extra else title
-    # a derived model ('adult-cgan-balanced-int8', titled 'adult cGAN, int8') takes its source's new title
+    # a derived model ('adult-cgan-balanced-int8', titled 'adult cGAN, int8') takes its source's new title;
+    # a model whose title adds nothing to the other's ('adult-cgan-balanced-pairs') is not derived from it
     for model_id in sorted(out, key=len):
-        source = max((o for o in out if model_id.startswith(o + "-") and base[model_id].startswith(base[o])),
-                     key=len, default=None)
+        source = max((o for o in out if model_id.startswith(o + "-") and base[model_id].startswith(base[o])
+                      and base[model_id] != base[o]), key=len, default=None)
         if source is not None and out[source] != base[source]:
             out[model_id] = out[source] + base[model_id][len(base[source]):]
     seen: dict[str, int] = {}
