@@ -165,3 +165,20 @@ def test_the_pair_calibration_experiment_scores_each_half(tmp_path, credit_g):
     result = main(["--model", "credit-g-cgan", "--root", str(tmp_path)])
     assert list(result) == ["per class", "numeric tables by parent only", "category tree only", "both (pairs)"]
     assert result["both (pairs)"]["trend"] > result["per class"]["trend"] + 0.005  # a 2-epoch generator's pairs
+
+
+def test_a_many_level_categorical_does_not_blow_up_the_numeric_tables():
+    """Every level of a parent is a 10,000-level table per class: a 300-level parent would be 24 MB per column."""
+    from training.calibrate import MAX_GROUPS
+    rng = np.random.default_rng(0)
+    n = 6000
+    frame = pd.DataFrame({"code": rng.integers(0, 300, n).astype(str), "kind": rng.choice(["u", "v", "w"], n)})
+    frame["x"] = frame["code"].astype(int) + rng.normal(size=n)  # follows the 300-level column
+    frame["y"] = frame["kind"].map({"u": 0.0, "v": 3.0, "w": 6.0}) + rng.normal(size=n)  # follows the 3-level one
+    tf = TableTransformer().fit(frame, ["x", "y"], ["code", "kind"])
+    torch.manual_seed(0)
+    generator = Generator(8, 0, tf.dim, (16,)).eval()
+    cal = fit_calibration(generator, tf, types.SimpleNamespace(train=frame, target=None), [], 8, rows=20_000,
+                          by_parent=True)
+    assert cal.parents == [1, 1]  # x's own parent would need 299 more tables: it takes the worst one that fits
+    assert sum(g.shape[0] * g.shape[1] for g in cal.groups()) <= 2 + MAX_GROUPS

@@ -17,6 +17,7 @@ import torch
 from explorer.data.tables import Table
 from training.transforms import Calibration
 
+MAX_GROUPS = 256  # by pairs: (class, level) numeric tables beyond one per class, at most (Adult: 178, 11 MB)
 MIN_REAL, MIN_DRAWN = 50, 500  # a parent level's own table needs this many real and generated rows of the class
 METHOD = ("after training, per class: numeric outputs mapped through the generator's own CDF to the real "
           "class's quantiles (exact marginals), category logits shifted so argmax shares match the real "
@@ -96,7 +97,7 @@ def _by_parent(calibration: Calibration, draws: list[_Draw], tf, iterations: int
                     deltas[c][k, level] = _category_bias(block[drawn], target[real].mean(0), [d.sizes[c]], iterations)
             d.codes[c] = np.argmax(block + deltas[c][k][d.codes[p]], 1)
     levels = np.linspace(0, 1, LEVELS)
-    numeric_parents = [_worst_partner(draws, weights, j, n_cat) for j in range(len(tf.numeric_))]
+    numeric_parents = _numeric_parents(draws, weights, len(tf.numeric_), n_cat)
     by_parent = {}
     for j, p in enumerate(numeric_parents):
         if p < 0:
@@ -147,9 +148,23 @@ def _category_tree(draws: list[_Draw], weights: np.ndarray, n_cat: int) -> list[
     return [int(p) if p >= 0 else -1 for p in parents]
 
 
-def _worst_partner(draws: list[_Draw], weights: np.ndarray, j: int, n_cat: int) -> int:
-    """The categorical whose joint with numeric column ``j`` (in the real class's deciles) is furthest from real."""
-    best, best_gap = -1, 0.0
+def _numeric_parents(draws: list[_Draw], weights: np.ndarray, n_num: int, n_cat: int) -> list[int]:
+    """Each numeric's worst-matched partner among the categoricals whose extra tables still fit in ``MAX_GROUPS``,
+    the worst-matched columns first (a user's 300-level categorical would otherwise make a generator of
+    hundreds of MB)."""
+    gaps = [_partner_gaps(draws, weights, j, n_cat) for j in range(n_num)]
+    parents, used = [-1] * n_num, 0
+    for j in sorted(range(n_num), key=lambda j: -max(gaps[j], default=0.0)):
+        fits = [p for p in range(n_cat) if used + len(draws) * (draws[0].sizes[p] - 1) <= MAX_GROUPS and gaps[j][p] > 0]
+        if fits:
+            parents[j] = max(fits, key=lambda p: gaps[j][p])
+            used += len(draws) * (draws[0].sizes[parents[j]] - 1)
+    return parents
+
+
+def _partner_gaps(draws: list[_Draw], weights: np.ndarray, j: int, n_cat: int) -> list[float]:
+    """How far from real the joint of numeric column ``j`` (in the real class's deciles) and each categorical is."""
+    gaps = []
     for p in range(n_cat):
         gap = 0.0
         for w, d in zip(weights, draws):
@@ -159,9 +174,8 @@ def _worst_partner(draws: list[_Draw], weights: np.ndarray, j: int, n_cat: int) 
             drawn = d.table[j][np.round(d.u[:, j] * (LEVELS - 1)).astype(int)]
             gap += w * _gap(np.digitize(values[present], edges), d.real_codes[p][present],
                             np.digitize(drawn, edges), d.codes[p], (len(edges) + 1, d.sizes[p]))
-        if gap > best_gap:
-            best, best_gap = p, gap
-    return best
+        gaps.append(gap)
+    return gaps
 
 
 def _composed(u: np.ndarray, real: np.ndarray, levels: np.ndarray) -> np.ndarray:
