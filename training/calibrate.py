@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from explorer.data.tables import Table
-from training.transforms import Calibration
+from training.transforms import Calibration, parents_first
 
 MAX_GROUPS = 256  # by pairs: (class, level) numeric tables beyond one per class, at most (Adult: 178, 11 MB)
 MIN_REAL, MIN_DRAWN = 50, 500  # a parent level's own table needs this many real and generated rows of the class
@@ -85,15 +85,14 @@ def _by_parent(calibration: Calibration, draws: list[_Draw], tf, iterations: int
     category_parents = _category_tree(draws, weights, n_cat)
     deltas = {c: np.zeros((len(draws), tf.cat_sizes[p], tf.cat_sizes[c])) for c, p in enumerate(category_parents)
               if p >= 0}
+    children = [c for c in parents_first(category_parents) if category_parents[c] >= 0]
     for k, d in enumerate(draws):
-        for c in Calibration(calibration.tables, calibration.bias, category_parents=category_parents).category_order():
+        for c in children:
             p = category_parents[c]
-            if p < 0:
-                continue
             block, target = d.block(c), np.eye(d.sizes[c])[d.real_codes[c]]
             for level in range(d.sizes[p]):
                 drawn, real = d.codes[p] == level, d.real_codes[p] == level
-                if drawn.sum() >= MIN_DRAWN and real.sum() >= MIN_REAL:
+                if _own_group(drawn, real):
                     deltas[c][k, level] = _category_bias(block[drawn], target[real].mean(0), [d.sizes[c]], iterations)
             d.codes[c] = np.argmax(block + deltas[c][k][d.codes[p]], 1)
     levels = np.linspace(0, 1, LEVELS)
@@ -105,14 +104,18 @@ def _by_parent(calibration: Calibration, draws: list[_Draw], tf, iterations: int
         per_class = []
         for k, d in enumerate(draws):
             values = d.real[tf.numeric_[j].name].to_numpy(float)
-            per_class.append(np.stack([
-                _composed(d.u[d.codes[p] == level, j], values[d.real_codes[p] == level], levels)
-                if (d.codes[p] == level).sum() >= MIN_DRAWN and (d.real_codes[p] == level).sum() >= MIN_REAL
-                else calibration.tables[k, j] for level in range(tf.cat_sizes[p])]))
+            groups = [(d.codes[p] == level, d.real_codes[p] == level) for level in range(tf.cat_sizes[p])]
+            per_class.append(np.stack([_composed(d.u[drawn, j], values[real], levels) if _own_group(drawn, real)
+                                       else calibration.tables[k, j] for drawn, real in groups]))
         by_parent[j] = np.stack(per_class).astype(np.float32)
     return dataclasses.replace(calibration, parents=numeric_parents, by_parent=by_parent,
                                category_parents=category_parents,
                                category_bias={c: v.astype(np.float32) for c, v in deltas.items()})
+
+
+def _own_group(drawn: np.ndarray, real: np.ndarray) -> bool:
+    """Whether a (class, level) group has the rows for a bias or table of its own (masks of its rows)."""
+    return drawn.sum() >= MIN_DRAWN and real.sum() >= MIN_REAL
 
 
 def parent_names(calibration: Calibration | None, tf) -> dict[str, str] | None:
@@ -164,18 +167,16 @@ def _numeric_parents(draws: list[_Draw], weights: np.ndarray, n_num: int, n_cat:
 
 def _partner_gaps(draws: list[_Draw], weights: np.ndarray, j: int, n_cat: int) -> list[float]:
     """How far from real the joint of numeric column ``j`` (in the real class's deciles) and each categorical is."""
-    gaps = []
-    for p in range(n_cat):
-        gap = 0.0
-        for w, d in zip(weights, draws):
-            values = d.real[d.names[j]].to_numpy(float)
-            present = ~np.isnan(values)
-            edges = np.unique(np.quantile(values[present], np.linspace(0, 1, 11)[1:-1]))
-            drawn = d.table[j][np.round(d.u[:, j] * (LEVELS - 1)).astype(int)]
-            gap += w * _gap(np.digitize(values[present], edges), d.real_codes[p][present],
-                            np.digitize(drawn, edges), d.codes[p], (len(edges) + 1, d.sizes[p]))
-        gaps.append(gap)
-    return gaps
+    deciles = []  # per class: which real rows have a value, their decile, the generated rows' decile, the bin count
+    for d in draws:
+        values = d.real[d.names[j]].to_numpy(float)
+        present = ~np.isnan(values)
+        edges = np.unique(np.quantile(values[present], np.linspace(0, 1, 11)[1:-1]))
+        drawn = d.table[j][np.round(d.u[:, j] * (LEVELS - 1)).astype(int)]
+        deciles.append((present, np.digitize(values[present], edges), np.digitize(drawn, edges), len(edges) + 1))
+    return [sum(w * _gap(real_bin, d.real_codes[p][present], drawn_bin, d.codes[p], (bins, d.sizes[p]))
+                for w, d, (present, real_bin, drawn_bin, bins) in zip(weights, draws, deciles))
+            for p in range(n_cat)]
 
 
 def _composed(u: np.ndarray, real: np.ndarray, levels: np.ndarray) -> np.ndarray:

@@ -18,7 +18,6 @@ ops, so ``torch.onnx.export`` carries them into the graph and the app gets decod
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,17 +91,6 @@ class Calibration:
     @property
     def has_parents(self) -> bool:
         return bool(self.by_parent) or bool(self.category_bias)
-
-    def category_order(self) -> list[int]:
-        """The categoricals in an order where each parent comes before its children."""
-        parents = self.category_parents or []
-        order, placed = [], set()
-        while len(order) < len(parents):
-            for c, p in enumerate(parents):
-                if c not in placed and (p < 0 or p in placed):
-                    order.append(c)
-                    placed.add(c)
-        return order
 
     def groups(self) -> list[np.ndarray]:
         """Per modelled numeric column, its tables as [classes, groups, levels] (one group without a parent)."""
@@ -245,6 +233,17 @@ def jittered_logits(low: torch.Tensor, high: torch.Tensor, generator: torch.Gene
     return torch.logit(u.clamp(EPS, 1 - EPS))
 
 
+def parents_first(parents: list[int]) -> list[int]:
+    """The columns of a forest (each column's parent, or -1) in an order where each parent precedes its children."""
+    order, placed = [], set()
+    while len(order) < len(parents):
+        for c, p in enumerate(parents):
+            if c not in placed and (p < 0 or p in placed):
+                order.append(c)
+                placed.add(c)
+    return order
+
+
 def _with_steps(tables: torch.Tensor) -> torch.Tensor:
     """Each level beside its step to the next on a new last axis (value, step)."""
     return torch.stack([tables, torch.diff(tables, dim=-1, append=tables[..., -1:])], -1)
@@ -305,7 +304,7 @@ class Decoder(_Tables):
             self.register_buffer("group_levels", torch.tensor(sizes, dtype=torch.long))
             self.numeric_parents = list(calibration.parents)
             self.category_parents = calibration.category_parents or [-1] * self.n_categorical
-            self.category_order = dataclasses.replace(calibration, category_parents=self.category_parents).category_order()
+            self.category_order = parents_first(self.category_parents)
             for c, bias in (calibration.category_bias or {}).items():  # [class · parent level, child level]
                 self.register_buffer(f"category_bias_{c}", torch.tensor(bias.reshape(-1, bias.shape[-1]), dtype=torch.float32))
         else:  # each level beside its step to the next: one row gather per value instead of two indexings
@@ -316,9 +315,7 @@ class Decoder(_Tables):
         if self.by_parent:
             return self._by_parent(x, label)
         n_q = self.n_levels if self.calibrated else self.quantiles.shape[-1]
-        pos = torch.sigmoid(x[:, : self.n_numeric]) * (n_q - 1)
-        i0 = pos.floor().clamp(0, n_q - 2)
-        frac = pos - i0
+        i0, frac = self._level(x, n_q)
         offsets = torch.arange(self.n_numeric, device=x.device) * n_q
         idx = i0.long() + offsets
         logits, first = x, self.n_numeric
@@ -338,6 +335,12 @@ class Decoder(_Tables):
         modeled = self._rounded(value)
         return self._finish(modeled, self._codes(logits, first), x.shape[0])
 
+    def _level(self, x: torch.Tensor, n_q: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each numeric output's position on an n_q-level table: the level below it and the fraction past it."""
+        pos = torch.sigmoid(x[:, : self.n_numeric]) * (n_q - 1)
+        i0 = pos.floor().clamp(0, n_q - 2)
+        return i0, pos - i0
+
     def _codes(self, logits: torch.Tensor, first: int) -> list[torch.Tensor]:
         codes, start = [], first
         for size in self.cat_sizes:
@@ -348,9 +351,7 @@ class Decoder(_Tables):
     def _by_parent(self, x: torch.Tensor, label: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """The calibrated lookup whose table is picked by the class and the decoded level of the column's parent."""
         n_q = self.n_levels
-        pos = torch.sigmoid(x[:, : self.n_numeric]) * (n_q - 1)
-        i0 = pos.floor().clamp(0, n_q - 2)
-        frac = pos - i0
+        i0, frac = self._level(x, n_q)
         logits, group = x[:, self.n_numeric:], self.group_offset
         if self.n_classes > 1:
             cls = torch.argmax(label, dim=1)
