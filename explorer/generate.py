@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from explorer import inputs
+from explorer.runtime.bulk import BulkDecoder
 from explorer.runtime.frames import typed_frame
 from explorer.runtime.models import (BATCH, Model, ModelError, check_interface, models_root, providers, read_card,
                                      sha256)
@@ -44,7 +45,7 @@ MANIFEST = "manifest.json"
 FORMAT = "gan-explorer shards v1"
 DEFAULT_SHARD_ROWS = 1_000_000
 MAX_SHARD_ROWS = 10_000_000  # a shard's class codes are drawn at once (8 bytes a row)
-WRITE_BATCH = 4 * BATCH  # rows decoded and written per Parquet row group
+WRITE_BATCH = 8 * BATCH  # rows decoded and written per Parquet row group
 SEEDING = ("shard i: s = numpy SeedSequence([seed, i]).generate_state(1, uint64)[0]; rows = "
            "Model.sample(n_i, seed=s, mix) — labels Model.label_codes(n_i, s, mix), noise "
            "default_rng(s).standard_normal float32 drawn in batches")
@@ -142,32 +143,37 @@ def batch_table(model: Model, schema: pa.Schema, numeric: np.ndarray, categorica
     return pa.Table.from_arrays([data[name] for name in schema.names], schema=schema)
 
 
-def typed_batch(model: Model, schema: pa.Schema, z: np.ndarray, codes: np.ndarray | None) -> pa.Table:
+def typed_batch(model: Model, schema: pa.Schema, numeric: np.ndarray, categorical: np.ndarray,
+                codes: np.ndarray | None) -> pa.Table:
     """A user table's rows in its own types: dates as timestamps, integers as integers, gaps as nulls."""
-    labels = None if codes is None else np.asarray(model.classes, dtype=object)[codes]
-    frame = typed_frame(model.card, model.generate(z, labels))[schema.names]
+    import pandas as pd
+
+    frame = typed_frame(model.card, pd.DataFrame(model.table(numeric, categorical, codes)))[schema.names]
     return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
 
-def write_shard(model: Model, plan: Plan, out: Path, index: int, progress=None) -> dict:
-    """Shard ``index`` of ``plan`` into ``out`` (temporary file, then rename); its manifest record."""
+def write_shard(model: Model, plan: Plan, out: Path, index: int, progress=None,
+                decoder: BulkDecoder | None = None) -> dict:
+    """Shard ``index`` of ``plan`` into ``out`` (temporary file, then rename); its manifest record.
+    With a ``decoder`` the rows are decoded on all its workers while the previous chunk is written."""
     n, s = plan.shard_size(index), shard_seed(plan.seed, index)
     codes = model.label_codes(n, s, plan.mix) if model.classes else None
-    rng = np.random.default_rng(s)  # the stream Model.noise(n, s) draws at once, here in batches
+    rng = np.random.default_rng(s)  # the stream Model.noise(n, s) draws at once, here in chunks
+    starts = range(0, n, WRITE_BATCH)
+    chunks = ((rng.standard_normal((min(WRITE_BATCH, n - start), model.latent_dim), dtype=np.float32),
+               None if codes is None else codes[start:start + WRITE_BATCH]) for start in starts)
+    decoded = decoder.stream(chunks) if decoder else (model.decode(z, part) for z, part in chunks)
     schema = arrow_schema(model)
+    rows = typed_batch if model.card.schema else batch_table
     final = out / plan.shard_name(index)
     tmp = out / f".{final.name}.{os.getpid()}.tmp"
     try:
         with pq.ParquetWriter(tmp, schema) as writer:
-            for start in range(0, n, WRITE_BATCH):
-                z = rng.standard_normal((min(WRITE_BATCH, n - start), model.latent_dim), dtype=np.float32)
-                part = None if codes is None else codes[start:start + len(z)]
-                if model.card.schema:
-                    writer.write_table(typed_batch(model, schema, z, part))
-                else:
-                    writer.write_table(batch_table(model, schema, *model.decode(z, part), part))
+            for start, (numeric, categorical) in zip(starts, decoded):
+                part = None if codes is None else codes[start:start + WRITE_BATCH]
+                writer.write_table(rows(model, schema, numeric, categorical, part))
                 if progress is not None:
-                    progress(len(z))
+                    progress(len(numeric))
         digest = sha256(tmp)
         os.replace(tmp, final)
     finally:
@@ -250,8 +256,9 @@ def kept_shards(out: Path, previous: dict, manifest: dict) -> list[dict]:
 
 # ---------------------------------------------------------------- running the shards
 def run_local(model: Model, plan: Plan, out: Path, todo: list[int], done, bar) -> None:
-    for index in todo:
-        done(write_shard(model, plan, out, index, progress=bar.update))
+    with BulkDecoder(model) as decoder:
+        for index in todo:
+            done(write_shard(model, plan, out, index, progress=bar.update, decoder=decoder))
 
 
 _WORKER_MODELS: dict[str, Model] = {}

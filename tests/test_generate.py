@@ -84,10 +84,10 @@ def test_mix_is_exact(tmp_path):
 def test_resume_after_interruption(tmp_path, monkeypatch):
     real = gen.write_shard
 
-    def interrupted(model, plan, out, index, progress=None):
+    def interrupted(model, plan, out, index, progress=None, **kw):
         if index == 1:
             raise KeyboardInterrupt
-        return real(model, plan, out, index, progress)
+        return real(model, plan, out, index, progress, **kw)
 
     monkeypatch.setattr(gen, "write_shard", interrupted)
     with pytest.raises(KeyboardInterrupt):

@@ -92,6 +92,21 @@ def test_numeric_target_trains_range_models_with_every_column_kind(shop_models):
 
 
 @pytest.mark.slow
+def test_bulk_generation_writes_a_user_tables_rows_in_its_own_types(shop_models, tmp_path, monkeypatch):
+    """Shards of a user's table (decoded on the bulk path) are ``Model.sample`` in the table's own types."""
+    from explorer import generate
+    monkeypatch.setenv("GAN_EXPLORER_MODELS", str(shop_models))
+    manifest = generate.generate("shop-cgan", 700, tmp_path, seed=4, shard_rows=500, progress=False)
+    cgan = Model.load("shop-cgan", shop_models)
+    for record in manifest["shards"]:
+        shard = pd.read_parquet(tmp_path / record["file"])
+        expected = typed_frame(cgan.card, cgan.sample(record["rows"], seed=generate.shard_seed(4, record["index"])))
+        assert list(shard.columns) == [c for c in cgan.card.table_columns if c != "price (range)"]  # the table's own
+        assert str(shard["signup"].dtype).startswith("datetime64") and shard["income"].isna().any()
+        pd.testing.assert_frame_equal(shard, expected[shard.columns], check_dtype=False)
+
+
+@pytest.mark.slow
 def test_missing_shares_match_the_training_rows_and_ranges_shift_values(shop_models, monkeypatch):
     """After training, each column's missing share is moved to the training rows' (a quick run alone is off by
     several points); asking for a range moves the target's values into it."""

@@ -25,7 +25,9 @@ from explorer.runtime.judge import check_confidence, decoded_features, forest_co
 from explorer.text import brief
 
 DEFAULT_ROOT = ROOT / "exported"
-BATCH = 16_384  # rows per onnxruntime call: large enough to amortise, small enough for the cache
+# rows per onnxruntime run, in every path: an int8 generator quantises its activations per run, so its
+# rows depend on where runs start. Small enough for a core's cache when runs go one per core (bulk.py).
+BATCH = 8_192
 MAX_ROWS = 10_000_000
 
 
@@ -105,6 +107,13 @@ def discover(root: Path | None = None) -> tuple[dict[str, Card], dict[str, str]]
     return good, bad
 
 
+def joined(parts: list) -> tuple[np.ndarray, np.ndarray]:
+    """Batches' (numeric, categorical) outputs as one pair of arrays."""
+    if not parts:
+        return np.zeros((0, 0), np.float32), np.zeros((0, 0), np.int64)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
 def providers() -> list[str]:
     """CUDA only when a GPU device exists: onnxruntime-gpu lists CUDA even on CPU-only hosts."""
     available = ort.get_available_providers()
@@ -139,9 +148,10 @@ def _dims(port: Port) -> str:
     return "[" + ", ".join("n" if d is None else str(d) for d in port.shape) + "]"
 
 
-def _session(path: Path, arena: bool = False) -> ort.InferenceSession:
+def _session(path: Path, arena: bool = False, threads: int = 0) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    options.intra_op_num_threads = threads  # 0: one per core
     # No memory arena by default: each session's arena keeps its largest batch's memory for good (a digit
     # judge ~0.8 GB after batches of 2,000, a table generator ~70 MB), and without it the generators and
     # discriminators run as fast. The convolutional digit judge is ~35 % slower without one, so it keeps
@@ -293,10 +303,10 @@ class Model:
     def one_hot(self, labels) -> np.ndarray:
         return np.eye(len(self.classes), dtype=np.float32)[self.codes(labels)]
 
-    def decode(self, z: np.ndarray, codes: np.ndarray | None = None, confidence: np.ndarray | None = None,
-               instance: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The contract's raw outputs (numeric, categorical) for latents and class indices (or
-        requested confidences, or instance embeddings), in batches."""
+    def feeds(self, z: np.ndarray, codes: np.ndarray | None = None, confidence: np.ndarray | None = None,
+              instance: np.ndarray | None = None) -> list[dict[str, np.ndarray]]:
+        """The generator's inputs for latents and class indices (or requested confidences, or instance
+        embeddings), checked, ``BATCH`` rows per run."""
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape [n, {self.latent_dim}], got {list(z.shape)}")
@@ -312,7 +322,7 @@ class Model:
                 raise ValueError(f"{self.id} is conditioned on a real row: give finite instance embeddings "
                                  f"of shape [{len(z)}, {self.condition.dim}], got {list(instance.shape)}")
         eye = np.eye(len(self.classes), dtype=np.float32)
-        session, parts = self.sessions["generator"], []
+        feeds = []
         for start in range(0, len(z), BATCH):
             feed = {"z": z[start:start + BATCH]}
             if self.classes:
@@ -321,20 +331,28 @@ class Model:
                 feed["confidence"] = confidence[start:start + BATCH]
             if instance is not None:
                 feed["instance"] = instance[start:start + BATCH]
-            parts.append(session.run(None, feed))
-        if not parts:
-            return np.zeros((0, 0), np.float32), np.zeros((0, 0), np.int64)
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+            feeds.append(feed)
+        return feeds
+
+    def decode(self, z: np.ndarray, codes: np.ndarray | None = None, confidence: np.ndarray | None = None,
+               instance: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The contract's raw outputs (numeric, categorical) for latents and class indices (or
+        requested confidences, or instance embeddings), in batches."""
+        session = self.sessions["generator"]
+        return joined([session.run(None, feed) for feed in self.feeds(z, codes, confidence, instance)])
 
     def columns(self, z: np.ndarray, labels=None, confidence=None, instance=None) -> dict[str, np.ndarray]:
         """Decoded columns {name: array} in the card's table order (numpy only; see ``generate``)."""
         codes = self.codes(labels) if self.classes and labels is not None else None
-        numeric, categorical = self.decode(z, codes, confidence, instance)
+        return self.table(*self.decode(z, codes, confidence, instance), codes)
+
+    def table(self, numeric: np.ndarray, categorical: np.ndarray, codes: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """The contract's raw outputs (and the rows' class indices) as {column: array} in the card's table order."""
         data = decoded_columns(self.card.columns, numeric, categorical)
         if self.classes:
             data[self.condition.name] = np.array(self.classes, dtype=object)[codes]
         for const in self.card.constants or []:  # a user table's constant columns: kept, never learned
-            data[const.name] = np.full(len(z), const.value, dtype=object)
+            data[const.name] = np.full(len(numeric), const.value, dtype=object)
         ranges = self.card.ranges  # a numeric target: the range each generated value falls in
         if ranges and ranges.name not in data:
             data[ranges.name] = range_labels(ranges.edges, ranges.classes, data[ranges.column])
