@@ -153,9 +153,10 @@ def _session(path: Path, arena: bool = False, threads: int = 0) -> ort.Inference
     options.log_severity_level = 3
     options.intra_op_num_threads = threads  # 0: one per core
     # No memory arena by default: each session's arena keeps its largest batch's memory for good (a digit
-    # judge ~0.8 GB after batches of 2,000, a table generator ~70 MB), and without it the generators and
-    # discriminators run as fast. The convolutional digit judge is ~35 % slower without one, so it keeps
-    # it and is fed small batches (explorer.metrics.digits.judge) that bound it to ~50 MB.
+    # judge ~0.8 GB after batches of 2,000, a table generator ~70 MB). The app's requests are small; a
+    # million-row decode is ~25 % slower without one, so the bulk path (bulk.py) keeps its own. The
+    # convolutional digit judge is ~35 % slower without one, so it keeps it and is fed small batches
+    # (explorer.metrics.digits.judge) that bound it to ~50 MB.
     options.enable_cpu_mem_arena = arena
     # No busy-waiting: by default onnxruntime's worker threads spin after each run, which about
     # doubled the CPU a 1,000-row sample costs and, with 20 users on a 2-core server, took the cores
