@@ -18,13 +18,17 @@ from explorer.data.tables import Table
 from training.transforms import Calibration, parents_first
 
 MAX_GROUPS = 256  # by pairs: (class, level) numeric tables beyond one per class, at most (Adult: 178, 11 MB)
-MIN_REAL, MIN_DRAWN = 50, 500  # a parent level's own table needs this many real and generated rows of the class
+ROWS, BY_PARENT_ROWS = 100_000, 300_000  # generated rows per class: by pairs, rare parent levels need rows too
+MIN_REAL, MIN_DRAWN = 50, 500  # a parent level's own numeric table needs this many real and generated rows of the class
+MIN_DRAWN_CATEGORY = 100  # a parent level's own child bias needs this many generated rows of the class
+PRIOR_ROWS = 20  # a level's real child shares count beside a prior worth this many rows: the level in every class
 METHOD = ("after training, per class: numeric outputs mapped through the generator's own CDF to the real "
           "class's quantiles (exact marginals), category logits shifted so argmax shares match the real "
           "class's; in-graph (training/calibrate.py)")
 BY_PARENT = METHOD.replace("; in-graph", "; then, per class, the column pairs it gets most wrong made exact: each "
                            "column in calibration_parents is calibrated within each level of its parent "
-                           "categorical (where the level has enough rows); in-graph")
+                           "categorical (where the level has enough rows; a child's shares in a rare level pooled "
+                           "with that level's in every class); in-graph")
 SMOOTH = 1e-5  # keeps the log of a never-drawn (or never-real) category finite
 LEVELS = 10_000  # grid of each composed table, whatever the table's size: a generator's outputs may crowd
 MAX_STEP = 2.0  # per-iteration cap on a bias update: a category nobody draws moves up gradually
@@ -32,15 +36,15 @@ MAX_STEP = 2.0  # per-iteration cap on a bias update: a category nobody draws mo
 
 @torch.no_grad()
 def fit_calibration(generator: torch.nn.Module, transformer, table: Table, classes: list[str], latent_dim: int,
-                    rows: int = 100_000, iterations: int = 50, seed: int = 0, by_parent: bool = False) -> Calibration:
+                    rows: int | None = None, iterations: int = 50, seed: int = 0, by_parent: bool = False) -> Calibration:
     """``by_parent``: also calibrate, per class, the pairs of columns the generator gets most wrong (see
     ``_by_parent``)."""
     generator.eval()
     tf = transformer
+    rows = rows or (BY_PARENT_ROWS if by_parent else ROWS)
     rng = torch.Generator().manual_seed(seed)
     train = tf.clean(table.train)
     n_num = len(tf.numeric_)
-    levels = np.linspace(0, 1, LEVELS)
     tables, biases, draws = [], [], []
     for k, cls in enumerate(classes or [None]):
         real = train if cls is None else train[train[table.target] == cls]
@@ -48,7 +52,7 @@ def fit_calibration(generator: torch.nn.Module, transformer, table: Table, class
         cond = None if cls is None else torch.eye(len(classes))[torch.full((rows,), k)]
         raw = generator(z, cond)
         u = torch.sigmoid(raw[:, :n_num]).numpy().astype(np.float64)
-        per_column = [_composed(u[:, j], real[col.name].to_numpy(float), levels) for j, col in enumerate(tf.numeric_)]
+        per_column = [_composed(u[:, j], real[col.name].to_numpy(float)) for j, col in enumerate(tf.numeric_)]
         tables.append(np.stack(per_column) if per_column else np.zeros((0, LEVELS)))
         logits, real_onehot = raw[:, n_num:].numpy(), tf.one_hot(real)
         biases.append(_category_bias(logits, real_onehot.mean(0), tf.cat_sizes, iterations))
@@ -73,29 +77,33 @@ class _Draw:
 
 
 def _by_parent(calibration: Calibration, draws: list[_Draw], tf, iterations: int) -> Calibration:
-    """Per class, the pairs the class-calibrated generator gets most wrong are made exact.
+    """Per class, the pairs the class-calibrated generator gets most wrong are made (nearly) exact.
 
     Categoricals: a tree over them (the maximum spanning tree of the pairs' total-variation gaps); each child's
     logits get a bias per level of its parent, fitted as the class bias is, so the pair's joint shares match
     the real class's. Numerics: each column's tables are split by the level of the categorical whose joint
-    with it (the numeric in deciles) is furthest from real. A (class, level) group keeps the class's own
-    bias or table unless it has ``MIN_REAL`` real and ``MIN_DRAWN`` generated rows."""
+    with it (the numeric in deciles) is furthest from real. A child's real shares within a (class, level) group
+    count beside a prior worth ``PRIOR_ROWS`` rows, the level's shares over every class, so a level rare in a
+    class still gets shares of its own; a numeric (class, level) group keeps the class's
+    own table unless it has ``MIN_REAL`` real and ``MIN_DRAWN`` generated rows (a few real values would be
+    copied); a group the generator draws too rarely keeps the class's own bias or table."""
     weights = np.array([len(d.real) for d in draws], float) / sum(len(d.real) for d in draws)
     n_cat = len(tf.categorical_)
     category_parents = _category_tree(draws, weights, n_cat)
     deltas = {c: np.zeros((len(draws), tf.cat_sizes[p], tf.cat_sizes[c])) for c, p in enumerate(category_parents)
               if p >= 0}
     children = [c for c in parents_first(category_parents) if category_parents[c] >= 0]
+    pooled = {c: _pooled_shares(draws, c, category_parents[c]) for c in children}
     for k, d in enumerate(draws):
         for c in children:
             p = category_parents[c]
             block, target = d.block(c), np.eye(d.sizes[c])[d.real_codes[c]]
             for level in range(d.sizes[p]):
                 drawn, real = d.codes[p] == level, d.real_codes[p] == level
-                if _own_group(drawn, real):
-                    deltas[c][k, level] = _category_bias(block[drawn], target[real].mean(0), [d.sizes[c]], iterations)
+                if drawn.sum() >= MIN_DRAWN_CATEGORY:
+                    share = _shrunk(target[real].sum(0), pooled[c][level])
+                    deltas[c][k, level] = _category_bias(block[drawn], share, [d.sizes[c]], iterations)
             d.codes[c] = np.argmax(block + deltas[c][k][d.codes[p]], 1)
-    levels = np.linspace(0, 1, LEVELS)
     numeric_parents = _numeric_parents(draws, weights, len(tf.numeric_), n_cat)
     by_parent = {}
     for j, p in enumerate(numeric_parents):
@@ -105,7 +113,7 @@ def _by_parent(calibration: Calibration, draws: list[_Draw], tf, iterations: int
         for k, d in enumerate(draws):
             values = d.real[tf.numeric_[j].name].to_numpy(float)
             groups = [(d.codes[p] == level, d.real_codes[p] == level) for level in range(tf.cat_sizes[p])]
-            per_class.append(np.stack([_composed(d.u[drawn, j], values[real], levels) if _own_group(drawn, real)
+            per_class.append(np.stack([_composed(d.u[drawn, j], values[real]) if _own_group(drawn, real)
                                        else calibration.tables[k, j] for drawn, real in groups]))
         by_parent[j] = np.stack(per_class).astype(np.float32)
     return dataclasses.replace(calibration, parents=numeric_parents, by_parent=by_parent,
@@ -113,9 +121,24 @@ def _by_parent(calibration: Calibration, draws: list[_Draw], tf, iterations: int
                                category_bias={c: v.astype(np.float32) for c, v in deltas.items()})
 
 
+def _shrunk(counts: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Real shares from few rows pulled towards a prior worth ``PRIOR_ROWS`` rows (a Dirichlet posterior mean)."""
+    return (counts + PRIOR_ROWS * prior) / (counts.sum() + PRIOR_ROWS)
+
+
 def _own_group(drawn: np.ndarray, real: np.ndarray) -> bool:
-    """Whether a (class, level) group has the rows for a bias or table of its own (masks of its rows)."""
+    """Whether a (class, level) group has the rows for a numeric table of its own (masks of its rows)."""
     return drawn.sum() >= MIN_DRAWN and real.sum() >= MIN_REAL
+
+
+def _pooled_shares(draws: list[_Draw], c: int, p: int) -> np.ndarray:
+    """[parent level, child level]: the child's real shares within each parent level over all classes (a level
+    no real row has: the child's overall shares)."""
+    counts = sum(np.bincount(d.real_codes[p] * d.sizes[c] + d.real_codes[c], minlength=d.sizes[p] * d.sizes[c])
+                 for d in draws).reshape(-1, draws[0].sizes[c]).astype(float)
+    overall = counts.sum(0) / counts.sum()
+    rows = counts.sum(1, keepdims=True)
+    return np.where(rows > 0, counts / np.maximum(rows, 1), overall)
 
 
 def parent_names(calibration: Calibration | None, tf) -> dict[str, str] | None:
@@ -179,9 +202,9 @@ def _partner_gaps(draws: list[_Draw], weights: np.ndarray, j: int, n_cat: int) -
             for p in range(n_cat)]
 
 
-def _composed(u: np.ndarray, real: np.ndarray, levels: np.ndarray) -> np.ndarray:
+def _composed(u: np.ndarray, real: np.ndarray) -> np.ndarray:
     """The generator's own CDF of its outputs ``u`` composed with the real values' quantile function."""
-    generated_cdf = np.searchsorted(np.sort(u), levels, "right") / len(u)
+    generated_cdf = np.searchsorted(np.sort(u), np.linspace(0, 1, LEVELS), "right") / len(u)
     return np.quantile(real[~np.isnan(real)], generated_cdf, method="inverted_cdf")
 
 
