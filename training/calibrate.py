@@ -17,7 +17,7 @@ import torch
 from explorer.data.tables import Table
 from training.transforms import Calibration, parents_first
 
-MAX_GROUPS = 256  # by pairs: (class, level) numeric tables beyond one per class, at most (Adult: 178, 11 MB)
+MAX_GROUPS = 256  # by pairs: (class, level) numeric tables beyond one per class, at most (Adult: 106, 9.7 MB)
 ROWS, BY_PARENT_ROWS = 100_000, 300_000  # generated rows per class: by pairs, rare parent levels need rows too
 MIN_REAL, MIN_DRAWN = 50, 500  # a parent level's own numeric table needs this many real and generated rows of the class
 MIN_DRAWN_CATEGORY = 100  # a parent level's own child bias needs this many generated rows of the class
