@@ -74,6 +74,7 @@ def _joint_gap(gan, table, n=40_000):
     return total
 
 
+@pytest.mark.slow  # the quick credit-g cGAN calibrated by pairs: about 40 s
 def test_each_parent_level_gets_its_real_numeric_values(by_parent, credit_g):
     parents = by_parent.calibration_.parents
     assert sum(p >= 0 for p in parents) == len(credit_g.numeric)
@@ -89,6 +90,7 @@ def test_each_parent_level_gets_its_real_numeric_values(by_parent, credit_g):
         by_parent.calibration_ = saved
 
 
+@pytest.mark.slow  # the quick credit-g cGAN calibrated by pairs: about 40 s
 def test_each_child_category_gets_its_real_shares_within_its_parent(by_parent, credit_g):
     assert sum(p >= 0 for p in by_parent.calibration_.category_parents) == len(by_parent.transformer_.categorical_) - 1
     gap = _joint_gap(by_parent, credit_g)
