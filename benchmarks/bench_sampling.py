@@ -32,7 +32,7 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-from explorer.runtime.bulk import BulkDecoder
+from explorer.runtime.bulk import CHUNK, BulkDecoder
 from explorer.runtime.models import Model
 from training.twin import torch_twin
 
@@ -87,7 +87,7 @@ def paired(a: Model, b: Model, rows: int, batches: list[int], repeat: int) -> No
 def bulk_rows_per_s(model: Model, rows: int, repeat: int) -> float:
     """The bulk path's rows/s, after checking its rows against one session's."""
     with BulkDecoder(model) as bulk:
-        n = 3 * 8 * 8192 + 5  # several chunks and a ragged end
+        n = 3 * CHUNK + 5  # several chunks and a ragged end
         numeric, categorical, codes = bulk.sample(n, 3)
         ref = model.decode(model.noise(n, 3), codes)
         if not (np.array_equal(numeric, ref[0], equal_nan=True) and np.array_equal(categorical, ref[1])):

@@ -36,10 +36,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from explorer import inputs
-from explorer.runtime.bulk import BulkDecoder
+from explorer.runtime.bulk import BulkDecoder, noise_chunks
 from explorer.runtime.frames import typed_frame
-from explorer.runtime.models import (BATCH, Model, ModelError, check_interface, models_root, providers, read_card,
-                                     sha256)
+from explorer.runtime.models import (BATCH, Model, ModelError, check_interface, models_root, noise_generator,
+                                     providers, read_card, sha256)
 
 MANIFEST = "manifest.json"
 FORMAT = "gan-explorer shards v1"
@@ -158,10 +158,8 @@ def write_shard(model: Model, plan: Plan, out: Path, index: int, progress=None,
     With a ``decoder`` the rows are decoded on all its workers while the previous chunk is written."""
     n, s = plan.shard_size(index), shard_seed(plan.seed, index)
     codes = model.label_codes(n, s, plan.mix) if model.classes else None
-    rng = np.random.default_rng(s)  # the stream Model.noise(n, s) draws at once, here in chunks
-    starts = range(0, n, WRITE_BATCH)
-    chunks = ((rng.standard_normal((min(WRITE_BATCH, n - start), model.latent_dim), dtype=np.float32),
-               None if codes is None else codes[start:start + WRITE_BATCH]) for start in starts)
+    starts = range(0, n, WRITE_BATCH)  # the stream Model.noise(n, s) draws at once, here in chunks
+    chunks = noise_chunks(noise_generator(s), n, model.latent_dim, codes, WRITE_BATCH)
     decoded = decoder.stream(chunks) if decoder else (model.decode(z, part) for z, part in chunks)
     schema = arrow_schema(model)
     rows = typed_batch if model.card.schema else batch_table

@@ -134,7 +134,7 @@ def _own_group(drawn: np.ndarray, real: np.ndarray) -> bool:
 def _pooled_shares(draws: list[_Draw], c: int, p: int) -> np.ndarray:
     """[parent level, child level]: the child's real shares within each parent level over all classes (a level
     no real row has: the child's overall shares)."""
-    counts = sum(np.bincount(d.real_codes[p] * d.sizes[c] + d.real_codes[c], minlength=d.sizes[p] * d.sizes[c])
+    counts = sum(_joint(d.real_codes[p], d.real_codes[c], (d.sizes[p], d.sizes[c]))
                  for d in draws).reshape(-1, draws[0].sizes[c]).astype(float)
     overall = counts.sum(0) / counts.sum()
     rows = counts.sum(1, keepdims=True)
@@ -150,10 +150,15 @@ def parent_names(calibration: Calibration | None, tf) -> dict[str, str] | None:
     return named | {cats[c]: cats[p] for c, p in enumerate(calibration.category_parents or []) if p >= 0}
 
 
+def _joint(a: np.ndarray, b: np.ndarray, sizes) -> np.ndarray:
+    """Row counts of every (a level, b level) pair of two coded columns, a-major."""
+    return np.bincount(a * sizes[1] + b, minlength=sizes[0] * sizes[1])
+
+
 def _gap(a_real, b_real, a_drawn, b_drawn, sizes) -> float:
     """Total variation between the real and the generated joint shares of two coded columns."""
-    real = np.bincount(a_real * sizes[1] + b_real, minlength=sizes[0] * sizes[1]) / len(a_real)
-    drawn = np.bincount(a_drawn * sizes[1] + b_drawn, minlength=sizes[0] * sizes[1]) / len(a_drawn)
+    real = _joint(a_real, b_real, sizes) / len(a_real)
+    drawn = _joint(a_drawn, b_drawn, sizes) / len(a_drawn)
     return 0.5 * float(np.abs(real - drawn).sum())
 
 

@@ -19,6 +19,15 @@ from explorer.runtime.models import BATCH, Model, _session, check_interface, joi
 CHUNK = 8 * BATCH  # rows of noise drawn at a time while the workers decode the previous one (whole runs)
 
 
+def noise_chunks(rng: np.random.Generator, n: int, latent_dim: int, codes: np.ndarray | None,
+                 size: int = CHUNK) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    """n rows' latents drawn from ``rng`` in order, ``size`` at a time (the rows of one draw of n), each chunk
+    beside its rows' class indices."""
+    for start in range(0, n, size):
+        yield (rng.standard_normal((min(size, n - start), latent_dim), dtype=np.float32),
+               None if codes is None else codes[start:start + size])
+
+
 def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -72,7 +81,5 @@ class BulkDecoder:
         if model.confidence_conditioned or model.instance_conditioned:
             raise ValueError(f"{model.id} is conditioned on {model.card.condition_type}: sample it with Model.sample")
         codes = model.label_codes(n, seed, mix) if model.classes else None
-        rng = noise_generator(seed)
-        chunks = ((rng.standard_normal((min(CHUNK, n - s), model.latent_dim), dtype=np.float32),
-                   None if codes is None else codes[s:s + CHUNK]) for s in range(0, n, CHUNK))
+        chunks = noise_chunks(noise_generator(seed), n, model.latent_dim, codes)
         return (*joined(list(self.stream(chunks))), codes)
