@@ -47,6 +47,8 @@ TOP_HALF = 0.5  # ``confidence_top_weight``: requests from here to RANGE[1] get 
 class ConfidenceGAN(TabularGAN):
     """TabularGAN whose condition is one number: the judge forest's confidence in the positive class."""
 
+    mixes = False
+
     def _cond_dim(self) -> int:
         return 1
 

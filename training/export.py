@@ -182,7 +182,7 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
     c, tf = gan.config, gan.transformer_
     gan.generator.eval(), gan.D.eval()
     n = 64
-    z = torch.from_numpy(np.random.default_rng(0).standard_normal((n, c.latent_dim), dtype=np.float32))
+    z = torch.from_numpy(np.random.default_rng(0).standard_normal((n, gan.noise_dim), dtype=np.float32))
     confidence, instance = isinstance(gan, ConfidenceGAN), isinstance(gan, InstanceGAN)
     if confidence:
         cond_name, label = "confidence", torch.linspace(*RANGE, n)[:, None]
@@ -235,8 +235,9 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
         kind="tabular",
         dataset=table.name,
         architecture=_architecture(gan, cond_name),
-        latent_dim=c.latent_dim,
-        latent_distribution="standard normal, drawn with numpy.random.default_rng(seed).standard_normal",
+        latent_dim=gan.noise_dim,
+        latent_distribution="standard normal, drawn with numpy.random.default_rng(seed).standard_normal"
+                            + ("; the last coordinate picks the mixture's member" if gan.snapshot_epochs else ""),
         condition=condition,
         target=table.target or None,
         minority_class=table.minority or None,
@@ -350,7 +351,10 @@ def _architecture(gan: TabularGAN, cond_name: str | None) -> str:
     return (f"{what.get(cond_name, '')}MLP GAN, loss {c.loss}; G {c.latent_dim}"
             f"{f'+{cond_name}' if cond_name else ''} → {'-'.join(map(str, c.g_hidden))} → {gan.transformer_.dim}"
             f"{' (BatchNorm)' if c.batchnorm else ''}; D {'-'.join(map(str, c.d_hidden))} → 1"
-            f"{f', PacGAN {c.pac}' if c.pac > 1 else ''}")
+            f"{f', PacGAN {c.pac}' if c.pac > 1 else ''}"
+            + (f"; an equal mixture of G at epochs {', '.join(map(str, gan.snapshot_epochs))} (the "
+               f"{len(gan.snapshot_epochs)} best-scoring evaluations), the noise's last coordinate picking the member"
+               if gan.snapshot_epochs else ""))
 
 
 def _swap(tmp: Path, final: Path) -> None:

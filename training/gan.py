@@ -21,7 +21,7 @@ from training.configs import TABLES, Settings
 from training.core import CheckpointError  # noqa: F401  (raised by fit; importable from here as before)
 from training.calibrate import fit_calibration
 from training.missing_shares import match_missing_shares
-from training.nets import Discriminator, Generator, HardOneHot, xavier_init
+from training.nets import Discriminator, Generator, HardOneHot, Mixture, xavier_init
 from training.transforms import TableTransformer, jittered_logits
 
 MISSING_ROWS = 20_000  # rows drawn to match missing shares after training (share error about 0.3 %)
@@ -31,10 +31,13 @@ class TabularGAN(core.GAN):
     """A GAN of one table: ``TabularGAN(config_for(...)).fit(table)``, then ``sample(n, seed, labels=...)``."""
 
     config: Settings
+    mixes = True  # whether ``snapshots`` > 1 may make the exported generator a mixture (gan and cgan)
 
     # ----------------------------------------------------------------- setup
     def _setup(self, table: Table) -> None:
         c = self.config
+        if c.snapshots > 1 and not self.mixes:
+            raise ValueError("snapshots > 1 works for the gan and cgan architectures")
         torch.manual_seed(c.seed)
         self.table_name, self.target = table.name, table.target
         # the target is the condition of a cGAN; a numeric target's ranges are never generated (its values are)
@@ -56,6 +59,7 @@ class TabularGAN(core.GAN):
             else (lambda p, lr: torch.optim.RMSprop(p, lr))
         self.opt_g, self.opt_d = opt(self.G.parameters(), c.lr_g), opt(self.D.parameters(), c.lr_d)
         self.best_state, self.best_score, self.best_epoch, self.stale = None, -np.inf, 0, 0
+        self.snapshots_, self.mixture_ = [], None  # (score, epoch, G's state) of the best evaluations
         self.data_rng = torch.Generator().manual_seed(c.seed)
 
     def _cond_dim(self) -> int:
@@ -112,9 +116,25 @@ class TabularGAN(core.GAN):
     def _stop(self) -> bool:
         return bool(self.config.patience and self.stale >= self.config.patience)
 
+    @property
+    def generator(self) -> torch.nn.Module:
+        """After training with ``snapshots`` > 1: the mixture of the best evaluations' generators."""
+        return self.mixture_ if getattr(self, "mixture_", None) is not None else super().generator
+
+    @property
+    def noise_dim(self) -> int:
+        """The width of the generator's noise: a mixture takes one more coordinate, which picks the member."""
+        return self.config.latent_dim + (self.mixture_ is not None)
+
+    @property
+    def snapshot_epochs(self) -> list[int]:
+        return sorted(epoch for _, epoch, _ in self.snapshots_) if self.mixture_ is not None else []
+
     def _finish(self, table: Table) -> None:
         if self.best_state is not None:
             self.generator.load_state_dict(self.best_state)
+        if len(self.snapshots_) > 1:
+            self.mixture_ = Mixture([self._member(state) for _, _, state in sorted(self.snapshots_, key=lambda s: s[1])])
         self.generator.eval()
         c = self.config
         like_real = table.train.sample(MISSING_ROWS, replace=True, random_state=c.seed)  # conditions as in training
@@ -122,13 +142,19 @@ class TabularGAN(core.GAN):
                                                     lambda: self._validation_sample(like_real))
         self.calibration_ = self._calibrate(table) if c.calibrate else None
 
+    def _member(self, state: dict) -> torch.nn.Module:
+        member = copy.deepcopy(self.generator)
+        member.load_state_dict(state)
+        return member.eval()
+
     def _state(self) -> dict:
         return {"best_state": self.best_state, "best_score": float(self.best_score), "best_epoch": self.best_epoch,
-                "stale": self.stale}
+                "stale": self.stale, "snapshots": self.snapshots_}
 
     def _restore(self, state: dict) -> None:
         self.best_state, self.best_score = state["best_state"], state["best_score"]
         self.best_epoch, self.stale = state["best_epoch"], state["stale"]
+        self.snapshots_ = state.get("snapshots", [])
 
     def _compared(self) -> list[str]:
         return Settings.names(TABLES)
@@ -136,7 +162,7 @@ class TabularGAN(core.GAN):
     def _calibrate(self, table: Table):
         if self._cond_dim() != len(self.classes_):
             raise ValueError("calibrate works for the gan and cgan architectures (label or no condition)")
-        return fit_calibration(self.generator, self.transformer_, table, self.classes_, self.config.latent_dim,
+        return fit_calibration(self.generator, self.transformer_, table, self.classes_, self.noise_dim,
                                seed=self.config.seed, by_parent=self.config.calibrate_parent)
 
     def decoder(self):
@@ -228,6 +254,9 @@ class TabularGAN(core.GAN):
             self.best_state = copy.deepcopy(self.generator.state_dict())
         else:
             self.stale += 1
+        if self.config.snapshots > 1:
+            self.snapshots_.append((score, self.epoch, copy.deepcopy(self.generator.state_dict())))
+            self.snapshots_ = sorted(self.snapshots_, key=lambda s: -s[0])[:self.config.snapshots]
         self.G.train()
         return {"val_fidelity": fid, "val_detection_lr": det, "val_detection_rf": det_rf, **extra, "val_score": score}
 
@@ -245,7 +274,7 @@ class TabularGAN(core.GAN):
         """n decoded rows; the noise comes from numpy exactly as the app draws it. ``condition``:
         ``labels`` for a cGAN (``confidence`` and ``instance`` for the subclasses)."""
         self.generator.eval()
-        z = torch.from_numpy(np.random.default_rng(seed).standard_normal((n, self.config.latent_dim), dtype=np.float32))
+        z = torch.from_numpy(np.random.default_rng(seed).standard_normal((n, self.noise_dim), dtype=np.float32))
         cond = self._sample_condition(n, seed, **condition)
         numeric, categorical = self.decoder()(self.generator(z, cond), cond)
         frame = outputs_to_frame(self.transformer_.columns, numeric.numpy(), categorical.numpy())

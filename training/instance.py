@@ -23,6 +23,8 @@ BANK = 5000  # training-row embeddings shipped with the model, for sampling with
 class InstanceGAN(TabularGAN):
     """TabularGAN whose condition is the embedding of one real row."""
 
+    mixes = False
+
     def _setup(self, table: Table) -> None:
         own = table.train.drop(columns=[table.target]) if table.range_of else table.train  # ranges: not generated
         self.space_ = instance_space(own, table.numeric, table.categories)

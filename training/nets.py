@@ -6,7 +6,9 @@ defaults favour quality (see README, "Speed").
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
+from scipy.stats import norm
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
@@ -51,6 +53,34 @@ class Generator(nn.Module):
 
     def forward(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(z if cond is None else torch.cat([z, cond], 1))
+
+
+class Mixture(nn.Module):
+    """An equal mixture of generators: the noise's last coordinate picks each row's member (its standard-normal
+    thirds, for three), the rest is that member's noise. Each row goes through one member only, so a mixture
+    samples as fast as one generator; a row depends on its own noise alone, whatever the batch."""
+
+    def __init__(self, members: list[nn.Module]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        cuts = norm.ppf(np.arange(1, len(members)) / len(members))
+        self.register_buffer("cuts", torch.tensor(cuts, dtype=torch.float32))
+
+    def forward(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        member = (z[:, -1:] > self.cuts).sum(1)
+        z = z[:, :-1]
+        parts = []
+        for k, generator in enumerate(self.members):
+            idx = torch.nonzero(member == k).squeeze(1)
+            if torch.compiler.is_exporting():  # the graph's sizes are then symbolic; onnxruntime runs 0 rows fine
+                torch._check(idx.shape[0] > 0)
+            parts.append(generator(z[idx], None if cond is None else cond[idx]))
+        # each row's place among the members' rows (member by member, in row order), by counting: a sort
+        # would not be stable in the graph, and an index_put would fix the exported batch size
+        seen = torch.cumsum((member.unsqueeze(1) == torch.arange(len(self.members))).long(), 0)
+        start = torch.cumsum(seen[-1], 0) - seen[-1]
+        place = (start + seen - 1).gather(1, member.unsqueeze(1)).squeeze(1)
+        return torch.cat(parts)[place]
 
 
 class MinibatchDiscrimination(nn.Module):

@@ -7,6 +7,7 @@ model after the fact (training/calibrate_model.py) and as the speed benchmark's 
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,10 @@ from torch import nn
 
 from explorer.contract import Card
 from explorer.data.tables import Table, load_table
+from training.nets import Mixture
 from training.transforms import Calibration, TableTransformer
+
+MEMBER = re.compile(r"members\.(\d+)\.")  # a mixture's weights: members.<k>.net...
 
 
 class Network(nn.Module):
@@ -42,10 +46,11 @@ class Twin(nn.Module):
         return self.decode(self.network(z, label), label)
 
 
-def network_from_onnx(path: Path) -> Network:
+def network_from_onnx(path: Path) -> nn.Module:
+    """The generator's network: one MLP, or the mixture of MLPs a generator trained with ``snapshots`` holds."""
     graph = onnx.load(str(path)).graph
     weights = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-    layers = []
+    members: dict[int, list[nn.Module]] = {}
     for node in graph.node:
         if node.op_type == "Gemm":
             w, b = weights[node.input[1]], weights[node.input[2]]
@@ -53,10 +58,12 @@ def network_from_onnx(path: Path) -> Network:
             w = w if trans_b else w.T
             lin = nn.Linear(w.shape[1], w.shape[0])
             lin.weight.data, lin.bias.data = torch.from_numpy(w.copy()), torch.from_numpy(b.copy())
-            layers += [lin, nn.ReLU()]
-    if not layers:
+            member = MEMBER.search(node.input[1])
+            members.setdefault(int(member.group(1)) if member else 0, []).extend([lin, nn.ReLU()])
+    if not members:
         raise ValueError(f"{path} has no Gemm layers: not a float MLP generator (an int8 copy? use its source)")
-    return Network(nn.Sequential(*layers[:-1])).eval()
+    networks = [Network(nn.Sequential(*layers[:-1])) for _, layers in sorted(members.items())]
+    return (Mixture(networks) if len(networks) > 1 else networks[0]).eval()
 
 
 def calibration_from_onnx(path: Path, parents: dict[str, str] | None = None,
