@@ -45,23 +45,27 @@ def variants(model: Model, table) -> tuple:
 
 def scores(model: Model, table, seed: int = 0) -> dict[str, dict[str, float]]:
     network, tf, calibrations = variants(model, table)
-    train = table.train
-    n = len(train)
+    n = len(table.train)
     z = torch.from_numpy(model.noise(n, seed))
     codes = model.label_codes(n, seed) if model.classes else None
-    label = torch.from_numpy(np.eye(len(model.classes), dtype=np.float32)[codes]) if model.classes else None
-    out = {}
-    for name, calibration in calibrations.items():
-        with torch.no_grad():
-            numeric, categorical = Twin(network, tf.decoder(calibration))(z, label)
-        rows = outputs_to_frame(model.card.columns, numeric.numpy(), categorical.numpy())
-        if model.classes:
-            rows[table.target] = np.asarray(model.classes)[codes]
-        rows = rows[list(train.columns)]
-        out[name] = {"shape": protocol.shape(train, rows, table.numeric),
-                     "trend": protocol.trend(train, rows, table.numeric),
-                     "xgboost": protocol.c2st_xgb(train, rows, table.numeric, seed=seed)}
-    return out
+    return {name: decoded_scores(network, tf, calibration, table, model.classes, z, codes, seed)
+            for name, calibration in calibrations.items()}
+
+
+@torch.no_grad()
+def decoded_scores(network, tf, calibration, table, classes: list[str], z: torch.Tensor, codes: np.ndarray | None,
+                   seed: int) -> dict[str, float]:
+    """The network's rows for noise ``z`` and class indices ``codes``, decoded in torch with ``calibration``,
+    on the protocol's Shape, Trend and XGBoost detection against the training rows."""
+    label = torch.from_numpy(np.eye(len(classes), dtype=np.float32)[codes]) if classes else None
+    numeric, categorical = Twin(network, tf.decoder(calibration))(z, label)
+    rows = outputs_to_frame(tf.columns, numeric.numpy(), categorical.numpy())
+    if classes:
+        rows[table.target] = np.asarray(classes)[codes]
+    train = table.train
+    rows = rows[list(train.columns)]
+    return {"shape": protocol.shape(train, rows, table.numeric), "trend": protocol.trend(train, rows, table.numeric),
+            "xgboost": protocol.c2st_xgb(train, rows, table.numeric, seed=seed)}
 
 
 def main(argv=None) -> dict:

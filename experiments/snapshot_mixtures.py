@@ -14,14 +14,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from experiments.pair_calibration import decoded_scores
 from explorer.data.tables import load_table
-from explorer.metrics import protocol
-from explorer.runtime.frames import outputs_to_frame
 from training.calibrate import fit_calibration
 from training.configs import config_for
 from training.gan import TabularGAN
 from training.nets import Mixture
-from training.twin import Twin
 
 SETTINGS = dict(balanced=True, epochs=300, lr_g=5e-4, lr_d=5e-4, lr_final=0.1)  # the committed command's
 FIRST, EVERY = 150, 10
@@ -42,12 +40,12 @@ def train(out: Path, seed: int) -> None:
 
 def score(out: Path, seed: int, sets: list[list[int]], sample_seeds=(0, 1)) -> None:
     table = load_table("adult")
-    train_rows, n = table.train, len(table.train)
+    n = len(table.train)
     config = config_for("adult", "cgan", seed, **SETTINGS)
     shell = TabularGAN(config)
     shell._setup(table)
     tf, classes = shell.transformer_, shell.classes_
-    shares = train_rows[table.target].value_counts(normalize=True).reindex(classes).to_numpy()
+    shares = table.train[table.target].value_counts(normalize=True).reindex(classes).to_numpy()
 
     def member(epoch: int) -> torch.nn.Module:
         g = copy.deepcopy(shell.G)
@@ -61,14 +59,7 @@ def score(out: Path, seed: int, sets: list[list[int]], sample_seeds=(0, 1)) -> N
             rng = np.random.default_rng(s)
             z = torch.from_numpy(rng.standard_normal((n, config.latent_dim + 1), dtype=np.float32))
             codes = rng.choice(len(classes), n, p=shares)
-            with torch.no_grad():
-                numeric, categorical = Twin(mix, tf.decoder(calibration))(z, torch.eye(len(classes))[codes])
-            rows = outputs_to_frame(tf.columns, numeric.numpy(), categorical.numpy())
-            rows[table.target] = np.asarray(classes)[codes]
-            rows = rows[list(train_rows.columns)]
-            figures.append((protocol.shape(train_rows, rows, table.numeric),
-                            protocol.trend(train_rows, rows, table.numeric),
-                            protocol.c2st_xgb(train_rows, rows, table.numeric, seed=s)))
+            figures.append(list(decoded_scores(mix, tf, calibration, table, classes, z, codes, s).values()))
         shape, trend, xgb = np.mean(figures, 0)
         print(f"epochs {','.join(map(str, epochs))}: Shape {shape:.4f}  Trend {trend:.4f}  XGBoost {xgb:.4f}", flush=True)
 
