@@ -88,3 +88,19 @@ def test_detectors_score_a_synthetic_category_the_real_rows_lack():
     synth["c"] = "never"
     assert pr.c2st_lr(real, synth, ["x"]) > 0.9
     assert pr.c2st_xgb(real, synth, ["x"]) > 0.9
+
+
+@pytest.mark.slow
+def test_peer_protocol_averages_each_model_over_its_draws():
+    """``--samples 2``: a model's row is the mean of its scores on sample seeds 0 and 1."""
+    from benchmarks.peer_protocol import main, measure
+    from explorer.data.tables import load_table
+    from explorer.runtime.models import DEFAULT_ROOT
+    frame = main(["--dataset", "diabetes", "--models", "diabetes-cgan", "--no-reference", "--samples", "2"])
+    row = frame[frame["family"] == "diabetes-cgan"].iloc[0]
+    t = load_table("diabetes")
+    draws = [measure(DEFAULT_ROOT / "diabetes-cgan", t, seed) for seed in (0, 1)]
+    assert row["samples"] == 2
+    for metric in ("shape", "trend", "c2st_xgb", "mle", "dcr_share"):
+        assert row[metric] == pytest.approx((draws[0][metric] + draws[1][metric]) / 2)
+    assert draws[0]["c2st_xgb"] != draws[1]["c2st_xgb"]  # two draws, not one draw twice
