@@ -52,9 +52,35 @@ def test_the_exported_mixture_equals_torch_for_any_batch_size(tmp_path):
         assert got.shape == expected.shape and np.allclose(got, expected, atol=1e-5)
 
 
-def test_snapshots_are_refused_where_no_mixture_is_built(diabetes):
-    with pytest.raises(ValueError, match="snapshots > 1 works for the gan and cgan"):
-        InstanceGAN(config_for("diabetes", "icgan", quick=True, snapshots=2)).fit(diabetes, progress=False)
+@pytest.mark.parametrize("setting", [{"snapshots": 2}, {"runs": 2}])
+def test_snapshots_and_runs_are_refused_where_no_mixture_is_built(diabetes, setting):
+    with pytest.raises(ValueError, match="runs > 1 work for the gan and cgan"):
+        InstanceGAN(config_for("diabetes", "icgan", quick=True, **setting)).fit(diabetes, progress=False)
+
+
+@pytest.mark.slow
+def test_runs_side_by_side_mix_the_best_evaluations_of_each_seed(diabetes, tmp_path):
+    """``runs=2``: the second run trains in a worker process; the mixture holds each run's best evaluations,
+    the very generators of the same settings trained alone with seeds 0 and 1 (one thread each, as there)."""
+    cfg = dict(quick=True, epochs=3, eval_every=1, snapshots=2)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        both = TabularGAN(config_for("diabetes", "cgan", runs=2, **cfg)).fit(diabetes, checkpoint=tmp_path / "m.pt",
+                                                                             progress=False)
+        torch.set_num_threads(1)
+        alone = [TabularGAN(config_for("diabetes", "cgan", seed, **cfg)).fit(diabetes, progress=False) for seed in (0, 1)]
+    finally:
+        torch.set_num_threads(threads)
+    assert isinstance(both.generator, Mixture) and len(both.generator.members) == 4
+    assert (tmp_path / "m.run1.pt").is_file()  # the worker's own checkpoint, so a killed run resumes
+    expected = [member for gan in alone for member in gan.generator.members]
+    for got, want in zip(both.generator.members, expected):
+        for a, b in zip(got.state_dict().values(), want.state_dict().values()):
+            assert torch.equal(a, b)
+    described = both.mixture_description()
+    assert f"seed 0: epochs {', '.join(map(str, alone[0].snapshot_epochs))}" in described
+    assert f"seed 1: epochs {', '.join(map(str, alone[1].snapshot_epochs))}" in described
 
 
 @pytest.fixture(scope="module")

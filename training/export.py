@@ -237,7 +237,7 @@ def _write(gan: TabularGAN, table: Table, model_id: str, tmp: Path, command: str
         architecture=_architecture(gan, cond_name),
         latent_dim=gan.noise_dim,
         latent_distribution="standard normal, drawn with numpy.random.default_rng(seed).standard_normal"
-                            + ("; the last coordinate picks the mixture's member" if gan.snapshot_epochs else ""),
+                            + ("; the last coordinate picks the mixture's member" if gan.mixture_ is not None else ""),
         condition=condition,
         target=table.target or None,
         minority_class=table.minority or None,
@@ -352,9 +352,8 @@ def _architecture(gan: TabularGAN, cond_name: str | None) -> str:
             f"{f'+{cond_name}' if cond_name else ''} → {'-'.join(map(str, c.g_hidden))} → {gan.transformer_.dim}"
             f"{' (BatchNorm)' if c.batchnorm else ''}; D {'-'.join(map(str, c.d_hidden))} → 1"
             f"{f', PacGAN {c.pac}' if c.pac > 1 else ''}"
-            + (f"; an equal mixture of G at epochs {', '.join(map(str, gan.snapshot_epochs))} (the "
-               f"{len(gan.snapshot_epochs)} best-scoring evaluations), the noise's last coordinate picking the member"
-               if gan.snapshot_epochs else ""))
+            + (f"; {gan.mixture_description()}, the noise's last coordinate picking the member"
+               if gan.mixture_ is not None else ""))
 
 
 def _swap(tmp: Path, final: Path) -> None:

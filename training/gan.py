@@ -8,6 +8,10 @@ on training rows; the core runs the epochs, progress and checkpoints.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,8 +40,8 @@ class TabularGAN(core.GAN):
     # ----------------------------------------------------------------- setup
     def _setup(self, table: Table) -> None:
         c = self.config
-        if c.snapshots > 1 and not self.mixes:
-            raise ValueError("snapshots > 1 works for the gan and cgan architectures")
+        if (c.snapshots > 1 or c.runs > 1) and not self.mixes:
+            raise ValueError("snapshots > 1 and runs > 1 work for the gan and cgan architectures")
         torch.manual_seed(c.seed)
         self.table_name, self.target = table.name, table.target
         # the target is the condition of a cGAN; a numeric target's ranges are never generated (its values are)
@@ -60,6 +64,7 @@ class TabularGAN(core.GAN):
         self.opt_g, self.opt_d = opt(self.G.parameters(), c.lr_g), opt(self.D.parameters(), c.lr_d)
         self.best_state, self.best_score, self.best_epoch, self.stale = None, -np.inf, 0, 0
         self.snapshots_, self.mixture_ = [], None  # (score, epoch, G's state) of the best evaluations
+        self.other_runs_ = []  # runs 2.. of ``runs``: (seed, their best evaluations, seconds)
         self.data_rng = torch.Generator().manual_seed(c.seed)
 
     def _cond_dim(self) -> int:
@@ -76,6 +81,28 @@ class TabularGAN(core.GAN):
         return low, high, onehot, labels
 
     # ------------------------------------------------------------- training
+    def fit(self, data: Table, checkpoint: str | Path | None = None, resume: bool = False, progress: bool = True):
+        """With ``runs`` > 1, runs 2.. train in worker processes (seeds seed+1, ...; checkpoints beside this
+        run's) while this one trains, the cores shared between them; ``_finish`` then mixes all their snapshots."""
+        c = self.config
+        if c.runs == 1:
+            return super().fit(data, checkpoint, resume, progress)
+        if not self.mixes:
+            raise ValueError("snapshots > 1 and runs > 1 work for the gan and cgan architectures")
+        threads = self.threads_ = torch.get_num_threads()
+        share = max(1, threads // c.runs)
+        with ProcessPoolExecutor(c.runs - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            self.pending_runs_ = [pool.submit(_member_run, type(self), dataclasses.replace(c, seed=c.seed + r, runs=1),
+                                              data, _run_checkpoint(checkpoint, r), resume, share)
+                                  for r in range(1, c.runs)]
+            torch.set_num_threads(share)
+            try:
+                return super().fit(data, checkpoint, resume, progress)
+            finally:
+                torch.set_num_threads(threads)
+                for future in self.pending_runs_:
+                    future.cancel()
+
     def _describe(self, table: Table) -> str:
         return f"{table.name} {'cGAN' if self.config.conditional else 'GAN'}"
 
@@ -130,17 +157,42 @@ class TabularGAN(core.GAN):
     def snapshot_epochs(self) -> list[int]:
         return sorted(epoch for _, epoch, _ in self.snapshots_) if self.mixture_ is not None else []
 
+    def _own_best(self) -> list[tuple]:
+        """This run's members: its best evaluations, or its best one."""
+        return self.snapshots_ or [(self.best_score, self.best_epoch, self.best_state)]
+
     def _finish(self, table: Table) -> None:
+        if getattr(self, "member_only", False):  # a worker of ``runs``: its snapshots are all the parent needs
+            return
         if self.best_state is not None:
             self.generator.load_state_dict(self.best_state)
-        if len(self.snapshots_) > 1:
-            self.mixture_ = Mixture([self._member(state) for _, _, state in sorted(self.snapshots_, key=lambda s: s[1])])
+        if self.config.runs > 1:
+            self.other_runs_ = [future.result() for future in self.pending_runs_]
+            torch.set_num_threads(self.threads_)  # the cores are free again for calibration
+            self.seconds = max([self.seconds] + [seconds for _, _, seconds in self.other_runs_])  # side by side
+        members = [state for run in [self._own_best()] + [best for _, best, _ in self.other_runs_]
+                   for _, _, state in sorted(run, key=lambda s: s[1])]
+        if len(members) > 1:
+            self.mixture_ = Mixture([self._member(state) for state in members])
         self.generator.eval()
         c = self.config
         like_real = table.train.sample(MISSING_ROWS, replace=True, random_state=c.seed)  # conditions as in training
         self.missing_shifts_ = match_missing_shares(self.generator, self.transformer_, table.train,
                                                     lambda: self._validation_sample(like_real))
         self.calibration_ = self._calibrate(table) if c.calibrate else None
+
+    def mixture_description(self) -> str:
+        """The card's words for the mixture's members, or ''."""
+        if self.mixture_ is None:
+            return ""
+        runs = [(self.config.seed, self._own_best())] + [(seed, best) for seed, best, _ in self.other_runs_]
+        epochs = [", ".join(str(e) for e in sorted(epoch for _, epoch, _ in best)) for _, best in runs]
+        if len(runs) == 1:
+            return (f"an equal mixture of G at epochs {epochs[0]} (the {len(self.snapshot_epochs)} best-scoring "
+                    "evaluations)")
+        each = "; ".join(f"seed {seed}: epochs {e}" for (seed, _), e in zip(runs, epochs))
+        return (f"an equal mixture of G from {len(runs)} runs trained side by side, each run's best-scoring "
+                f"evaluations ({each})")
 
     def _member(self, state: dict) -> torch.nn.Module:
         member = copy.deepcopy(self.generator)
@@ -292,3 +344,16 @@ class TabularGAN(core.GAN):
             raise ValueError("a conditional model needs labels")
         codes = pd.Categorical(np.asarray(labels), categories=self.classes_).codes
         return torch.eye(len(self.classes_))[torch.from_numpy(codes.astype(np.int64))]
+
+
+def _run_checkpoint(checkpoint: str | Path | None, run: int) -> Path | None:
+    return None if checkpoint is None else Path(checkpoint).with_suffix(f".run{run}.pt")
+
+
+def _member_run(cls, config: Settings, table: Table, checkpoint: Path | None, resume: bool, threads: int):
+    """One of ``runs``' other runs, in a worker process: (seed, its best evaluations, seconds)."""
+    torch.set_num_threads(threads)
+    gan = cls(config)
+    gan.member_only = True
+    gan.fit(table, checkpoint, resume, progress=False)
+    return config.seed, gan._own_best(), gan.seconds
