@@ -42,7 +42,8 @@ def test_a_table_card_records_every_tables_setting_and_no_digit_one():
                                         (dict(ema=1.0), "ema"), (dict(g_hidden=(64, 0)), "g_hidden"),
                                         (dict(betas=(0.5, float("nan"))), "betas"), (dict(loss="wgan"), "loss"),
                                         (dict(optimizer="sgd"), "optimizer"), (dict(lr_final=1.5), "lr_final"),
-                                        (dict(d_bins=-2), "d_bins")])
+                                        (dict(d_bins=-2), "d_bins"), (dict(runs=0), "runs must be 1 or more"),
+                                        (dict(snapshots=0), "snapshots must be 1 or more")])
 def test_settings_refuse_a_bad_value_on_construction(bad, named):
     with pytest.raises(ValueError, match=named):
         Settings(**bad)

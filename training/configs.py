@@ -188,7 +188,8 @@ def parse_override(text: str) -> tuple[str, object]:
 # What each numeric setting allows (under the tables' and the digits' names); a value outside is refused
 # before anything is trained or written.
 WHOLE_POSITIVE = {"epochs", "batch_size", "batch", "latent_dim", "noise_dim", "n_critic", "pac", "instance_k",
-                  "eval_every", "width", "decoder_width", "g_hidden", "d_hidden", "confidence_candidates"}
+                  "eval_every", "width", "decoder_width", "g_hidden", "d_hidden", "confidence_candidates", "snapshots",
+                  "runs"}
 POSITIVE = {"lr_g", "lr_d", "confidence_requests"}
 FRACTION = {"dropout", "label_smoothing", "label_flip", "ema", "betas"}  # from 0 up to (not including) 1
 UP_TO_ONE = {"lr_final"}  # from 0 to 1
