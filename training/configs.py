@@ -63,7 +63,7 @@ class Settings:
     calibrate: bool = field(default=False, metadata=_T)  # after training: exact marginals (training/calibrate.py)
     calibrate_parent: bool = field(default=False, metadata=_T)  # calibrate: numerics per level of their parent too
     snapshots: int = field(default=1, metadata=_T)  # the exported G: an equal mixture of the best-scoring evaluations' G
-    runs: int = field(default=1, metadata=_T)  # independent runs side by side (seeds seed, seed+1000, ...): G mixes all their snapshots
+    runs: int = field(default=1, metadata=_T)  # runs side by side (seeds seed, seed+1000, ...), G mixing them all
     eval_every: int = field(default=10, metadata=_T)
     patience: int = field(default=0, metadata=_T)  # evaluations without improvement before stopping (0 = never)
     seed: int = 0

@@ -93,9 +93,9 @@ class TabularGAN(core.GAN):
         threads = self.threads_ = torch.get_num_threads()
         share = max(1, threads // c.runs)
         with ProcessPoolExecutor(c.runs - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            self.pending_runs_ = [pool.submit(_member_run, type(self), dataclasses.replace(c, seed=c.seed + RUN_SEEDS * r, runs=1),
-                                              data, _run_checkpoint(checkpoint, r), resume, share)
-                                  for r in range(1, c.runs)]
+            others = [dataclasses.replace(c, seed=c.seed + RUN_SEEDS * r, runs=1) for r in range(1, c.runs)]
+            self.pending_runs_ = [pool.submit(_member_run, type(self), other, data, _run_checkpoint(checkpoint, r),
+                                              resume, share) for r, other in enumerate(others, 1)]
             torch.set_num_threads(share)
             try:
                 return super().fit(data, checkpoint, resume, progress)
