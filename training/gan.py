@@ -41,8 +41,6 @@ class TabularGAN(core.GAN):
     # ----------------------------------------------------------------- setup
     def _setup(self, table: Table) -> None:
         c = self.config
-        if (c.snapshots > 1 or c.runs > 1) and not self.mixes:
-            raise ValueError("snapshots > 1 and runs > 1 work for the gan and cgan architectures")
         torch.manual_seed(c.seed)
         self.table_name, self.target = table.name, table.target
         # the target is the condition of a cGAN; a numeric target's ranges are never generated (its values are)
@@ -86,10 +84,10 @@ class TabularGAN(core.GAN):
         """With ``runs`` > 1, runs 2.. train in worker processes (seeds seed+1000, ...; checkpoints beside this
         run's) while this one trains, the cores shared between them; ``_finish`` then mixes all their snapshots."""
         c = self.config
+        if (c.snapshots > 1 or c.runs > 1) and not self.mixes:  # before any worker starts
+            raise ValueError("snapshots > 1 and runs > 1 work for the gan and cgan architectures")
         if c.runs == 1:
             return super().fit(data, checkpoint, resume, progress)
-        if not self.mixes:
-            raise ValueError("snapshots > 1 and runs > 1 work for the gan and cgan architectures")
         threads = self.threads_ = torch.get_num_threads()
         share = max(1, threads // c.runs)
         with ProcessPoolExecutor(c.runs - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
